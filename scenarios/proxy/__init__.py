@@ -1,0 +1,1 @@
+"""An embedded Toxiproxy-compatible proxy (issue 6)."""
