@@ -1,0 +1,80 @@
+"""``report.json``: the stable result format every scenario writes, and its console table.
+
+Format (documented in README, "report.json"):
+``scenario`` (str), ``seed`` (int), ``verdict`` (``pass``/``fail``), ``invariants``
+(name → ``{"ok": bool, "violations": [...]}``), ``counts`` (name → int),
+``tta_ms`` (``p50``, ``p95``, ``p99``, ``max``: time-to-acknowledge in milliseconds),
+``faults`` (list of the faults injected, each a dict with at least ``kind``),
+``started_at`` (ISO 8601 UTC), ``duration_s`` (float), ``format_version`` (int).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from scenarios.oracle import Verdict
+
+FORMAT_VERSION = 1
+
+
+def build_report(
+    *,
+    scenario: str,
+    seed: int,
+    verdict: Verdict,
+    faults: list[dict[str, Any]],
+    started_at: datetime,
+    duration_s: float,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "scenario": scenario,
+        "seed": seed,
+        "verdict": verdict.verdict,
+        "invariants": {r.name: r.to_json() for r in verdict.invariants},
+        "counts": verdict.counts,
+        "tta_ms": verdict.tta_ms,
+        "faults": faults,
+        "started_at": started_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "duration_s": round(duration_s, 3),
+    }
+    if extra:
+        report["extra"] = extra
+    return report
+
+
+def write_report(report: dict[str, Any], path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    return p
+
+
+def print_summary(report: dict[str, Any], out: TextIO) -> None:
+    """A short human table: what a person needs to see at the end of a run."""
+    c = report["counts"]
+    t = report["tta_ms"]
+    rows = [
+        ("scenario", report["scenario"]),
+        ("seed", str(report["seed"])),
+        ("orders", str(c.get("orders", 0))),
+        ("SAP documents", f"{c.get('sap_orders', 0)} orders / {c.get('sap_documents', 0)} total"),
+        ("duplicates", str(c.get("duplicates", 0))),
+        ("lost", str(c.get("lost", 0))),
+        ("acknowledged", str(c.get("acknowledged", 0))),
+        ("webhook attempts", str(c.get("webhook_attempts", 0))),
+        ("TTA p50/p95/p99/max", f"{t['p50']:.0f} / {t['p95']:.0f} / {t['p99']:.0f} / {t['max']:.0f} ms"),
+        ("duration", f"{report['duration_s']:.1f} s"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        out.write(f"  {k.ljust(width)}  {v}\n")
+    for name, res in report["invariants"].items():
+        mark = "ok  " if res["ok"] else "FAIL"
+        n = len(res["violations"])
+        out.write(f"  [{mark}] {name}" + (f" ({n} violations, e.g. {res['violations'][0]})" if n else "") + "\n")
+    out.write(f"  verdict: {report['verdict'].upper()}\n")
