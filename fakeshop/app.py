@@ -1,0 +1,97 @@
+"""The fakeshop aiohttp app: WooCommerce REST v3, webhook delivery engine, lifecycle and
+load drivers, optional Magento mode, ground truth under ``/__admin/``."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from fakeshop import admin
+from fakeshop.chaos.engine import DeliveryEngine
+from fakeshop.chaos.profiles import profile
+from fakeshop.config import ShopConfig
+from fakeshop.context import FAKESHOP_KEY, Shop
+from fakeshop.lifecycle_runner import Applier, LifecycleRunner, MixFactory, Planner
+from fakeshop.load import LoadController
+from fakeshop.rest.routes import add_routes, wp_rest_middleware
+from fakeshop.store import Clock, OrderFactory, ShopState
+from sapchaos.catalog import Catalog, load_catalog
+
+__all__ = ["FAKESHOP_KEY", "Shop", "create_app", "generator_factory"]
+
+
+def generator_factory(catalog: Catalog, config: ShopConfig) -> OrderFactory:
+    """Orders from the seeded generator (``fakeshop.generator``), with the store options
+    (prices incl. tax, time zone, home URL) the shop itself uses."""
+    state: dict[str, Any] = {}
+
+    def factory(order_id: int, now: datetime) -> dict[str, Any]:
+        if "gen" not in state:
+            from fakeshop.generator import GeneratorSettings, OrderGenerator
+
+            incl = config.prices_include_tax
+            settings = GeneratorSettings(
+                prices_include_tax=catalog.prices_include_tax if incl is None else incl,
+                utc_offset_hours=config.utc_offset_hours,
+                home_url=config.home_url or "http://127.0.0.1/",
+            )
+            state["gen"] = OrderGenerator(catalog, random.Random(config.seed), settings)
+        order: dict[str, Any] = state["gen"].new_order(order_id, now)
+        return order
+
+    return factory
+
+
+def create_app(
+    config: ShopConfig | None = None,
+    *,
+    catalog: Catalog | None = None,
+    order_factory: OrderFactory | None = None,
+    lifecycle: tuple[Planner, Applier, MixFactory] | None = None,
+    clock: Clock = time.time,
+    lifecycle_time_scale: float = 1.0,
+) -> web.Application:
+    """Build the app; tests inject ``order_factory``/``lifecycle``/``clock`` as needed."""
+    config = config or ShopConfig()
+    catalog = catalog or load_catalog(config.catalog_path)
+    factory = order_factory or generator_factory(catalog, config)
+    state = ShopState(config, catalog, factory, clock)
+    settings = profile(config.chaos_profile)
+    engine = DeliveryEngine(state, settings, config.seed)
+    runner = LifecycleRunner(state, config.seed, lifecycle, lifecycle_time_scale)
+    shop = Shop(state=state, engine=engine, runner=runner, load=LoadController(state, runner))
+    shop.extras["chaos_profile"] = config.chaos_profile
+    middlewares: list[Any] = [wp_rest_middleware]
+    if config.magento:
+        from fakeshop.magento.publisher import MagentoPublisher
+        from fakeshop.magento.rest import add_routes as add_magento_routes
+        from fakeshop.magento.rest import magento_middleware
+
+        shop.magento = MagentoPublisher(state, settings, config.seed)
+        middlewares.append(magento_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes * 4)
+    app[FAKESHOP_KEY] = shop
+    add_routes(app)
+    admin.add_routes(app)
+    if config.magento:
+        add_magento_routes(app)
+    app.cleanup_ctx.append(_lifespan)
+    return app
+
+
+async def _lifespan(app: web.Application) -> AsyncIterator[None]:
+    shop = app[FAKESHOP_KEY]
+    await shop.engine.start()
+    if shop.magento is not None:
+        await shop.magento.start()
+    yield
+    await shop.load.stop()
+    await shop.runner.close()
+    await shop.engine.close()
+    if shop.magento is not None:
+        await shop.magento.close()

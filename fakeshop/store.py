@@ -1,0 +1,334 @@
+"""The shop's state, in memory: orders (with their full status history), notes, refunds,
+products and stock, webhook subscriptions, OAuth nonces, and the ground truth the oracle
+reads (every delivery attempt, everything a client wrote back).
+
+Like WordPress, orders and refunds share one id sequence (both are posts). Every change to
+an order goes through :meth:`ShopState.commit_order`, which stamps ``date_modified`` and
+notifies the listeners (webhook delivery, Magento outbox) the way ``woocommerce_update_order``
+fires the ``order.updated`` topic.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fakeshop.config import ApiKey, ShopConfig
+from fakeshop.errors import WooError
+from fakeshop.orders_model import DRAFT_STATUSES, fmt, set_dates
+from fakeshop.timefmt import iso_ms, wp_gmt, wp_local
+from sapchaos.catalog import Catalog
+
+#: builds a full REST order resource (status ``pending``) for an id at a time
+OrderFactory = Callable[[int, datetime], dict[str, Any]]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One webhook-worthy change: ``order.created/updated/deleted/restored``."""
+
+    topic: str
+    order_id: int
+    payload: dict[str, Any]
+    at: float
+    source: str
+    status: str
+    prev_status: str | None
+    seq: int
+
+
+@dataclass
+class OrderRecord:
+    id: int
+    created_at: float
+    order: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    trashed: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class Webhook:
+    """A ``WC_Webhook``: subscription, secret and the failure counter that disables it."""
+
+    id: int
+    name: str
+    status: str
+    topic: str
+    delivery_url: str
+    secret: str
+    api_version: str
+    created_at: float
+    modified_at: float
+    user_id: int = 1
+    failure_count: int = 0
+    pending_delivery: bool = True
+
+    @property
+    def resource(self) -> str:
+        return self.topic.split(".", 1)[0]
+
+    @property
+    def event(self) -> str:
+        return self.topic.split(".", 1)[1] if "." in self.topic else ""
+
+
+Listener = Callable[[OrderEvent], None]
+
+
+class ShopState:
+    """Everything fakeshop knows; one instance per app, passed explicitly."""
+
+    def __init__(
+        self,
+        config: ShopConfig,
+        catalog: Catalog,
+        order_factory: OrderFactory,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.order_factory = order_factory
+        self.clock = clock
+        self.listeners: list[Listener] = []
+        self.reset()
+
+    # -- lifecycle of the whole state -------------------------------------------------
+    def reset(self) -> None:
+        """Forget orders, notes, refunds, webhooks and ground truth; restock from catalog."""
+        self.rng = random.Random(self.config.seed)
+        self.orders: dict[int, OrderRecord] = {}
+        self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
+        self.webhooks: dict[int, Webhook] = {}
+        self.deliveries: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+        self.nonces: dict[str, dict[str, int]] = {}
+        self.magento_comments: dict[int, list[dict[str, Any]]] = {}
+        self.magento_status: dict[int, str] = {}
+        self.events: list[dict[str, Any]] = []
+        self._post_id = 1000
+        self._note_id = 0
+        self._meta_id = 5000
+        self._webhook_id = 0
+        self._seq = 0
+        self.products: dict[int, dict[str, Any]] = {}
+        for p in (*self.catalog.products, *self.catalog.inactive_products):
+            self.products[p.id] = self._product_resource(p.id)
+
+    @property
+    def prices_include_tax(self) -> bool:
+        if self.config.prices_include_tax is not None:
+            return self.config.prices_include_tax
+        return self.catalog.prices_include_tax
+
+    def now(self) -> float:
+        return self.clock()
+
+    def api_key(self, consumer_key: str) -> ApiKey | None:
+        return next((k for k in self.config.api_keys if k.consumer_key == consumer_key), None)
+
+    # -- id sequences -----------------------------------------------------------------
+    def next_post_id(self) -> int:
+        self._post_id += 1
+        return self._post_id
+
+    def next_note_id(self) -> int:
+        self._note_id += 1
+        return self._note_id
+
+    def next_meta_id(self) -> int:
+        self._meta_id += 1
+        return self._meta_id
+
+    def next_webhook_id(self) -> int:
+        self._webhook_id += 1
+        return self._webhook_id
+
+    # -- ground truth -----------------------------------------------------------------
+    def record_received(self, kind: str, order_id: int | None, data: dict[str, Any]) -> None:
+        """Something a client wrote back (note, status, meta, stock, refund, comment)."""
+        self.received.append(
+            {"kind": kind, "order_id": order_id, "at": iso_ms(self.now()), "data": data}
+        )
+
+    def dates(self, field_name: str, ts: float) -> dict[str, str]:
+        off = self.config.utc_offset_hours
+        return {field_name: wp_local(ts, off), f"{field_name}_gmt": wp_gmt(ts)}
+
+    # -- orders -----------------------------------------------------------------------
+    def create_order(self, source: str = "generator") -> dict[str, Any]:
+        """Create one order now from the order factory and fire ``order.created``."""
+        ts = self.now()
+        oid = self.next_post_id()
+        order = self.order_factory(oid, datetime.fromtimestamp(ts, UTC))
+        return self.add_order(order, source=source, ts=ts)
+
+    def add_order(
+        self, order: dict[str, Any], source: str, ts: float | None = None
+    ) -> dict[str, Any]:
+        ts = self.now() if ts is None else ts
+        oid = int(order["id"])
+        self._post_id = max(self._post_id, oid)
+        order.setdefault("number", str(oid))
+        order.setdefault("refunds", [])
+        order.setdefault("meta_data", [])
+        if not order.get("date_created_gmt"):
+            order.update(self.dates("date_created", ts))
+        if not order.get("date_modified_gmt"):
+            order["date_modified"] = order["date_created"]
+            order["date_modified_gmt"] = order["date_created_gmt"]
+        for m in order["meta_data"]:
+            if isinstance(m, dict) and isinstance(m.get("id"), int):
+                self._meta_id = max(self._meta_id, m["id"])
+        rec = OrderRecord(id=oid, created_at=ts, order=order)
+        self.orders[oid] = rec
+        status = str(order.get("status", "pending"))
+        rec.history.append(
+            {"at": iso_ms(ts), "status": status, "event": "created", "source": source}
+        )
+        if status not in DRAFT_STATUSES:
+            self._emit("order.created", rec, source, ts, None)
+        return order
+
+    def record(self, order_id: int) -> OrderRecord:
+        rec = self.orders.get(order_id)
+        if rec is None or rec.deleted:
+            raise WooError("order_invalid_id")
+        return rec
+
+    def commit_order(
+        self,
+        rec: OrderRecord,
+        order: dict[str, Any],
+        source: str,
+        prev_status: str | None,
+        event: str = "updated",
+        ts: float | None = None,
+    ) -> dict[str, Any]:
+        """Save a changed order: stamp ``date_modified``, append history, fire the topic.
+
+        REST PUT, refunds, the lifecycle runner and Magento comments all come through here.
+        """
+        ts = self.now() if ts is None else ts
+        set_dates(order, "date_modified", ts, self.config.utc_offset_hours)
+        rec.order = order
+        status = str(order.get("status"))
+        rec.history.append({"at": iso_ms(ts), "status": status, "event": event, "source": source})
+        if status not in DRAFT_STATUSES:
+            self._emit(f"order.{event}", rec, source, ts, prev_status)
+        return order
+
+    def trash_order(self, rec: OrderRecord, force: bool, source: str) -> dict[str, Any]:
+        """``wp_trash_post`` / ``wp_delete_post``: both fire ``order.deleted`` ({"id"} only)."""
+        ts = self.now()
+        snapshot = copy.deepcopy(rec.order)
+        prev = str(rec.order.get("status"))
+        if force:
+            rec.deleted = True
+        else:
+            rec.trashed = True
+            rec.order["status"] = "trash"
+        rec.history.append(
+            {
+                "at": iso_ms(ts),
+                "status": "deleted" if force else "trash",
+                "event": "deleted",
+                "source": source,
+            }
+        )
+        self._emit("order.deleted", rec, source, ts, prev)
+        return snapshot
+
+    def restore_order(self, rec: OrderRecord, source: str) -> dict[str, Any]:
+        """``wp_untrash_post``: back to its previous status; fires ``order.restored``."""
+        prev = next(
+            (h["status"] for h in reversed(rec.history) if h["status"] not in ("trash", "deleted")),
+            "pending",
+        )
+        rec.trashed = False
+        order = copy.deepcopy(rec.order)
+        order["status"] = prev
+        return self.commit_order(rec, order, source, "trash", event="restored")
+
+    def _emit(
+        self, topic: str, rec: OrderRecord, source: str, ts: float, prev_status: str | None
+    ) -> None:
+        self._seq += 1
+        payload = {"id": rec.id} if topic == "order.deleted" else copy.deepcopy(rec.order)
+        event = OrderEvent(
+            topic=topic,
+            order_id=rec.id,
+            payload=payload,
+            at=ts,
+            source=source,
+            status=str(rec.order.get("status")),
+            prev_status=prev_status,
+            seq=self._seq,
+        )
+        for listener in list(self.listeners):
+            listener(event)
+
+    # -- products ---------------------------------------------------------------------
+    def _product_resource(self, pid: int) -> dict[str, Any]:
+        p = self.catalog.product_by_id(pid)
+        ts = self.now()
+        qty = sum(p.stock.values())
+        slug = p.sku.lower()
+        return {
+            "id": p.id,
+            "name": p.name,
+            "slug": slug,
+            "permalink": f"{self.home_url()}product/{slug}/",
+            **self.dates("date_created", ts),
+            **self.dates("date_modified", ts),
+            "type": "simple",
+            "status": "draft" if p.frozen else "publish",
+            "featured": False,
+            "catalog_visibility": "visible",
+            "description": "",
+            "short_description": "",
+            "sku": p.sku,
+            "price": fmt(p.price),
+            "regular_price": fmt(p.price),
+            "sale_price": "",
+            "on_sale": False,
+            "purchasable": not p.frozen,
+            "total_sales": 0,
+            "virtual": False,
+            "downloadable": False,
+            "tax_status": "taxable",
+            "tax_class": p.tax_class,
+            "manage_stock": True,
+            "stock_quantity": qty,
+            "stock_status": "instock" if qty > 0 else "outofstock",
+            "backorders": "no",
+            "backorders_allowed": False,
+            "backordered": False,
+            "sold_individually": False,
+            "weight": "",
+            "categories": [],
+            "tags": [],
+            "images": [],
+            "attributes": [],
+            "variations": [],
+            "meta_data": [],
+        }
+
+    def home_url(self) -> str:
+        url = self.config.home_url or "http://127.0.0.1/"
+        return url if url.endswith("/") else url + "/"
+
+    def product(self, pid: int) -> dict[str, Any]:
+        prod = self.products.get(pid)
+        if prod is None:
+            raise WooError("product_invalid_id")
+        return prod
+
+    def touch_product(self, prod: dict[str, Any]) -> None:
+        prod.update(self.dates("date_modified", self.now()))

@@ -1,0 +1,1 @@
+"""Webhook delivery the WooCommerce way: payload, signature, delivery id, headers, ping."""

@@ -1,0 +1,256 @@
+"""Orders, notes and refunds over the REST API: paging, filters, updates, every error."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tests.fakeshop.conftest import ShopHandle
+
+
+async def _orders(shop: ShopHandle, n: int) -> list[int]:
+    return list((await shop.admin("POST", "orders/generate", {"count": n}))["created"])
+
+
+async def test_pagination_headers_and_links(shop: ShopHandle) -> None:
+    ids = await _orders(shop, 23)
+    status, body, headers = await shop.api("GET", "orders", params={"per_page": "10", "page": "2"})
+    assert status == 200 and len(body) == 10
+    assert headers["X-WP-Total"] == "23" and headers["X-WP-TotalPages"] == "3"
+    link = headers["Link"]
+    assert re.search(r'page=1[^>]*>; rel="prev"', link) and re.search(
+        r'page=3[^>]*>; rel="next"', link
+    )
+    assert "oauth_signature" not in link
+    _, last, h3 = await shop.api("GET", "orders", params={"per_page": "10", "page": "3"})
+    assert len(last) == 3 and 'rel="next"' not in h3.get("Link", "")
+    _, beyond, _ = await shop.api("GET", "orders", params={"per_page": "10", "page": "9"})
+    assert beyond == []
+    _, asc, _ = await shop.api(
+        "GET", "orders", params={"per_page": "100", "orderby": "id", "order": "asc"}
+    )
+    assert [o["id"] for o in asc] == sorted(ids)
+    _, default, h = await shop.api("GET", "orders")
+    assert len(default) == 10 and h["X-WP-TotalPages"] == "3"
+
+
+async def test_invalid_list_params(shop: ShopHandle) -> None:
+    for params, name in (
+        ({"per_page": "101"}, "per_page"),
+        ({"per_page": "0"}, "per_page"),
+        ({"page": "x"}, "page"),
+        ({"orderby": "price"}, "orderby"),
+        ({"order": "up"}, "order"),
+        ({"status": "shipped"}, "status"),
+        ({"after": "yesterday"}, "after"),
+        ({"modified_after": "2024-13-01"}, "modified_after"),
+    ):
+        status, body, _ = await shop.api("GET", "orders", params=params)
+        assert status == 400, params
+        assert body["code"] == "rest_invalid_param"
+        assert name in body["data"]["params"]
+        assert body["message"] == f"Invalid parameter(s): {name}"
+    _, body, _ = await shop.api("GET", "orders", params={"per_page": "101"})
+    assert (
+        body["data"]["params"]["per_page"]
+        == "per_page must be between 1 (inclusive) and 100 (inclusive)"
+    )
+
+
+async def test_status_and_modified_after_filters(shop: ShopHandle) -> None:
+    a, b, c = await _orders(shop, 3)
+    status, _, _ = await shop.api("PUT", f"orders/{b}", json={"status": "processing"})
+    assert status == 200
+    _, body, h = await shop.api("GET", "orders", params={"status": "processing"})
+    assert [o["id"] for o in body] == [b] and h["X-WP-Total"] == "1"
+    _, body, _ = await shop.api("GET", "orders", params={"status": "pending,processing"})
+    assert {o["id"] for o in body} == {a, b, c}
+    shop.shop.state.orders[c].order["date_modified_gmt"] = "2030-01-01T00:00:00"
+    _, body, _ = await shop.api(
+        "GET", "orders", params={"modified_after": "2029-12-31T23:59:59", "dates_are_gmt": "true"}
+    )
+    assert [o["id"] for o in body] == [c]
+    # WP_Query's "after" is exclusive at one-second resolution
+    _, body, _ = await shop.api(
+        "GET", "orders", params={"modified_after": "2030-01-01T00:00:00", "dates_are_gmt": "true"}
+    )
+    assert body == []
+
+
+async def test_get_unknown_order_and_no_route(shop: ShopHandle) -> None:
+    status, body, _ = await shop.api("GET", "orders/424242")
+    assert (status, body) == (
+        404,
+        {
+            "code": "woocommerce_rest_shop_order_invalid_id",
+            "message": "Invalid ID.",
+            "data": {"status": 404},
+        },
+    )
+    status, body, _ = await shop.api("GET", "coupons")
+    assert (status, body["code"]) == (404, "rest_no_route")
+    status, body, _ = await shop.api("PUT", "orders")
+    assert (status, body["code"]) == (404, "rest_no_route")
+
+
+async def test_put_status_meta_and_received(shop: ShopHandle) -> None:
+    (oid,) = await _orders(shop, 1)
+    status, body, _ = await shop.api(
+        "PUT",
+        f"orders/{oid}",
+        json={
+            "status": "processing",
+            "transaction_id": "ch_1",
+            "meta_data": [{"key": "_sap_docentry", "value": "7"}],
+        },
+    )
+    assert status == 200
+    assert body["status"] == "processing" and body["transaction_id"] == "ch_1"
+    assert body["date_paid"] and body["date_paid_gmt"]
+    assert body["date_completed"] is None
+    meta = [m for m in body["meta_data"] if m["key"] == "_sap_docentry"]
+    assert len(meta) == 1 and meta[0]["value"] == "7" and isinstance(meta[0]["id"], int)
+    # upsert by key: same entry, new value
+    _, body, _ = await shop.api(
+        "PUT", f"orders/{oid}", json={"meta_data": [{"key": "_sap_docentry", "value": "8"}]}
+    )
+    meta2 = [m for m in body["meta_data"] if m["key"] == "_sap_docentry"]
+    assert meta2 == [{"id": meta[0]["id"], "key": "_sap_docentry", "value": "8"}]
+    _, body, _ = await shop.api("PUT", f"orders/{oid}", json={"status": "completed"})
+    assert body["date_completed_gmt"]
+    received = (await shop.admin("GET", "received"))["received"]
+    kinds = [(r["kind"], r["order_id"]) for r in received]
+    assert kinds.count(("status", oid)) == 2 and kinds.count(("meta", oid)) == 2
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["at"]) for r in received)
+    history = next(o for o in (await shop.admin("GET", "orders"))["orders"] if o["id"] == oid)[
+        "history"
+    ]
+    assert [h["status"] for h in history] == ["pending", "processing", "processing", "completed"]
+    _, notes, _ = await shop.api("GET", f"orders/{oid}/notes")
+    assert any(
+        n["note"] == "Order status changed from Pending payment to Processing." for n in notes
+    )
+
+
+async def test_put_errors(shop: ShopHandle) -> None:
+    (oid,) = await _orders(shop, 1)
+    status, body, _ = await shop.api("PUT", f"orders/{oid}", json={"status": "shipped"})
+    assert (
+        status == 400
+        and body["code"] == "rest_invalid_param"
+        and "status" in body["data"]["params"]
+    )
+    status, body, _ = await shop.api("PUT", f"orders/{oid}", json={"meta_data": "x"})
+    assert status == 400 and body["code"] == "rest_invalid_param"
+    status, body, _ = await shop.api(
+        "PUT",
+        f"orders/{oid}",
+        data=b'{"status": "processing"',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (status, body["code"], body["message"]) == (
+        400,
+        "rest_invalid_json",
+        "Invalid JSON body passed.",
+    )
+    big = b'{"customer_note": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    status, body, _ = await shop.api(
+        "PUT", f"orders/{oid}", data=big, headers={"Content-Type": "application/json"}
+    )
+    assert status == 413 and body["data"]["status"] == 413
+    status, body, _ = await shop.api("PUT", "orders/9999999", json={"status": "processing"})
+    assert status == 404 and body["code"] == "woocommerce_rest_shop_order_invalid_id"
+
+
+async def test_delete_and_restore(shop: ShopHandle) -> None:
+    a, b = await _orders(shop, 2)
+    status, body, _ = await shop.api("DELETE", f"orders/{a}")
+    assert status == 200 and body["status"] == "trash"
+    status, body, _ = await shop.api("DELETE", f"orders/{a}")
+    assert (status, body["code"]) == (410, "woocommerce_rest_already_trashed")
+    _, listed, _ = await shop.api("GET", "orders")
+    assert a not in [o["id"] for o in listed]
+    _, trashed, _ = await shop.api("GET", "orders", params={"status": "trash"})
+    assert [o["id"] for o in trashed] == [a]
+    restored = await shop.admin("POST", f"orders/{a}/restore")
+    assert restored["order"]["status"] == "pending"
+    status, _, _ = await shop.api("DELETE", f"orders/{b}", params={"force": "true"})
+    assert status == 200
+    status, _, _ = await shop.api("GET", f"orders/{b}")
+    assert status == 404
+
+
+async def test_notes(shop: ShopHandle) -> None:
+    (oid,) = await _orders(shop, 1)
+    text = f"SAP sales order 12 created (DocEntry 3, key wc:{oid}:order)."
+    status, note, headers = await shop.api("POST", f"orders/{oid}/notes", json={"note": text})
+    assert status == 201 and note["note"] == text and note["customer_note"] is False
+    assert (
+        note["author"] == "system"
+        and note["date_created_gmt"]
+        and headers["Location"].endswith(f"/notes/{note['id']}")
+    )
+    status, cnote, _ = await shop.api(
+        "POST",
+        f"orders/{oid}/notes",
+        json={"note": "Shipped!", "customer_note": True, "added_by_user": True},
+    )
+    assert cnote["customer_note"] is True and cnote["author"] == "admin"
+    _, notes, _ = await shop.api("GET", f"orders/{oid}/notes")
+    assert [n["id"] for n in notes] == [cnote["id"], note["id"]]
+    _, cust, _ = await shop.api("GET", f"orders/{oid}/notes", params={"type": "customer"})
+    assert [n["id"] for n in cust] == [cnote["id"]]
+    status, one, _ = await shop.api("GET", f"orders/{oid}/notes/{note['id']}")
+    assert status == 200 and one["note"] == text
+    status, body, _ = await shop.api("GET", f"orders/{oid}/notes/99999")
+    assert (status, body["code"]) == (404, "woocommerce_rest_order_note_invalid_id")
+    status, body, _ = await shop.api("POST", f"orders/{oid}/notes", json={})
+    assert (status, body["code"], body["message"]) == (
+        400,
+        "rest_missing_callback_param",
+        "Missing parameter(s): note",
+    )
+    status, body, _ = await shop.api("POST", "orders/999999/notes", json={"note": "x"})
+    assert (status, body["code"]) == (404, "woocommerce_rest_order_invalid_id")
+    received = [r for r in (await shop.admin("GET", "received"))["received"] if r["kind"] == "note"]
+    assert [r["data"]["note"] for r in received] == [text, "Shipped!"]
+
+
+async def test_refunds_partial_then_full(shop: ShopHandle) -> None:
+    (oid,) = await _orders(shop, 1)
+    await shop.api("PUT", f"orders/{oid}", json={"status": "processing"})
+    _, order, _ = await shop.api("GET", f"orders/{oid}")
+    total = Decimal(order["total"])
+    status, body, _ = await shop.api("POST", f"orders/{oid}/refunds", json={"amount": "0"})
+    assert (status, body["code"]) == (400, "woocommerce_rest_invalid_order_refund")
+    status, body, _ = await shop.api(
+        "POST", f"orders/{oid}/refunds", json={"amount": str(total + 1)}
+    )
+    assert (status, body["code"], body["message"]) == (
+        400,
+        "woocommerce_rest_cannot_create_order_refund",
+        "Invalid refund amount.",
+    )
+    status, r1, _ = await shop.api(
+        "POST", f"orders/{oid}/refunds", json={"amount": "1.00", "reason": "damaged"}
+    )
+    assert status == 201 and r1["amount"] == "1.00" and r1["reason"] == "damaged"
+    assert r1["id"] > oid  # refunds take ids from the same sequence as orders
+    _, order, _ = await shop.api("GET", f"orders/{oid}")
+    assert order["status"] == "processing" and order["refunds"] == [
+        {"id": r1["id"], "reason": "damaged", "total": "-1.00"}
+    ]
+    status, r2, _ = await shop.api(
+        "POST", f"orders/{oid}/refunds", json={"amount": str(total - Decimal("1.00"))}
+    )
+    assert status == 201
+    _, order, _ = await shop.api("GET", f"orders/{oid}")
+    assert order["status"] == "refunded" and len(order["refunds"]) == 2
+    _, listed, _ = await shop.api("GET", f"orders/{oid}/refunds")
+    assert [r["id"] for r in listed] == [r2["id"], r1["id"]]
+    status, body, _ = await shop.api("GET", f"orders/{oid}/refunds/1")
+    assert (status, body["code"]) == (404, "woocommerce_rest_shop_order_refund_invalid_id")
+    status, body, _ = await shop.api("POST", "orders/999999/refunds", json={"amount": "1"})
+    assert status == 404
+    kinds = [r["kind"] for r in (await shop.admin("GET", "received"))["received"]]
+    assert kinds.count("refund") == 2
