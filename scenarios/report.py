@@ -39,7 +39,9 @@ def build_report(
         "counts": verdict.counts,
         "tta_ms": verdict.tta_ms,
         "faults": faults,
-        "started_at": started_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "started_at": started_at.astimezone(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "duration_s": round(duration_s, 3),
     }
     if extra:
@@ -67,7 +69,10 @@ def print_summary(report: dict[str, Any], out: TextIO) -> None:
         ("lost", str(c.get("lost", 0))),
         ("acknowledged", str(c.get("acknowledged", 0))),
         ("webhook attempts", str(c.get("webhook_attempts", 0))),
-        ("TTA p50/p95/p99/max", f"{t['p50']:.0f} / {t['p95']:.0f} / {t['p99']:.0f} / {t['max']:.0f} ms"),
+        (
+            "TTA p50/p95/p99/max",
+            f"{t['p50']:.0f} / {t['p95']:.0f} / {t['p99']:.0f} / {t['max']:.0f} ms",
+        ),
         ("duration", f"{report['duration_s']:.1f} s"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -76,5 +81,9 @@ def print_summary(report: dict[str, Any], out: TextIO) -> None:
     for name, res in report["invariants"].items():
         mark = "ok  " if res["ok"] else "FAIL"
         n = len(res["violations"])
-        out.write(f"  [{mark}] {name}" + (f" ({n} violations, e.g. {res['violations'][0]})" if n else "") + "\n")
+        out.write(
+            f"  [{mark}] {name}"
+            + (f" ({n} violations, e.g. {res['violations'][0]})" if n else "")
+            + "\n"
+        )
     out.write(f"  verdict: {report['verdict'].upper()}\n")

@@ -119,8 +119,12 @@ def confirmation_note(h: Histories) -> list[Violation]:
         wrong = [n for _, n in got if n not in docnums]
         if wrong:
             out.append(
-                {"order_id": oid, "problem": "note names a DocNum SAP does not have for this key",
-                 "named": wrong, "sap_docnums": sorted(docnums)}
+                {
+                    "order_id": oid,
+                    "problem": "note names a DocNum SAP does not have for this key",
+                    "named": wrong,
+                    "sap_docnums": sorted(docnums),
+                }
             )
     return out
 

@@ -51,5 +51,5 @@ def counts(h: Histories) -> dict[str, Any]:
         "duplicates": sum(len(v) - 1 for k, v in by_key.items() if k in keys and len(v) > 1),
         "lost": sum(1 for k in keys if not by_key.get(k)),
         "acknowledged": sum(1 for oid in orders if notes.get(oid)),
-        "webhook_attempts": len(h.deliveries),
+        "webhook_attempts": sum(1 for d in h.deliveries if d.get("order_id") is not None),
     }

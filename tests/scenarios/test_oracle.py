@@ -7,7 +7,9 @@ from typing import Any
 from scenarios.oracle import Histories, judge
 
 
-def _order(oid: int, lines: list[tuple[str, int]], created: str = "2026-01-01T10:00:00.000Z") -> dict[str, Any]:
+def _order(
+    oid: int, lines: list[tuple[str, int]], created: str = "2026-01-01T10:00:00.000Z"
+) -> dict[str, Any]:
     return {
         "id": oid,
         "created_at": created,
@@ -66,7 +68,9 @@ def _failed(v: Any) -> dict[str, list[dict[str, Any]]]:
 
 def test_duplicate_sap_order_is_reported() -> None:
     h = _clean()
-    h = Histories(h.shop_orders, h.shop_received, [*h.sap_documents, _sap(3, 1, [("A", 2), ("B", 1)])])
+    h = Histories(
+        h.shop_orders, h.shop_received, [*h.sap_documents, _sap(3, 1, [("A", 2), ("B", 1)])]
+    )
     v = judge(h)
     failed = _failed(v)
     assert v.verdict == "fail"
@@ -86,7 +90,9 @@ def test_missing_order_is_reported() -> None:
 
 def test_wrong_quantity_is_reported() -> None:
     h = _clean()
-    h = Histories(h.shop_orders, h.shop_received, [_sap(1, 1, [("A", 3), ("B", 1)]), h.sap_documents[1]])
+    h = Histories(
+        h.shop_orders, h.shop_received, [_sap(1, 1, [("A", 3), ("B", 1)]), h.sap_documents[1]]
+    )
     failed = _failed(judge(h))
     assert set(failed) == {"lines_match"}
     assert failed["lines_match"][0]["expected"] == {"A": "2", "B": "1"}
@@ -95,7 +101,11 @@ def test_wrong_quantity_is_reported() -> None:
 
 def test_note_naming_wrong_docnum_is_reported() -> None:
     h = _clean()
-    h = Histories(h.shop_orders, [_note(1, 999, "2026-01-01T10:00:01.000Z"), h.shop_received[1]], h.sap_documents)
+    h = Histories(
+        h.shop_orders,
+        [_note(1, 999, "2026-01-01T10:00:01.000Z"), h.shop_received[1]],
+        h.sap_documents,
+    )
     failed = _failed(judge(h))
     assert failed["confirmation_note"][0]["named"] == [999]
 
