@@ -1,0 +1,235 @@
+"""SQLite store: the embedded default (one file, WAL, one writer thread).
+
+Like aiosqlite, it keeps one ``sqlite3`` connection on one dedicated thread and hands it
+work from the event loop; unlike a statement-per-hop wrapper it sends a whole transaction
+program in one hop, so a group commit of 64 webhooks costs one thread switch and one fsync.
+``BEGIN IMMEDIATE`` takes the write lock up front (no deadlock-prone lock upgrades), and
+``busy_timeout`` lets several processes share one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bridge.store import program as p
+from bridge.store import sql
+from bridge.store.engine import ProgramStore
+from bridge.store.errors import UnsupportedDsn
+from bridge.store.migrations import load_migrations, split_statements
+
+__all__ = ["SqliteOptions", "SqliteStore", "parse_sqlite_dsn"]
+
+_SYNC_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass(frozen=True)
+class SqliteOptions:
+    """``path``: database file (``:memory:`` for a private in-memory db).
+    ``synchronous``: ``NORMAL`` (default; with WAL survives process crashes, kill -9; a power
+    loss may lose the last commits) or ``FULL`` (fsync on every commit; survives power loss).
+    ``busy_timeout_ms``: how long a writer waits for another process's write lock."""
+
+    path: str
+    synchronous: str = "NORMAL"
+    busy_timeout_ms: int = 5000
+
+
+def parse_sqlite_dsn(dsn: str) -> SqliteOptions:
+    """``sqlite:///rel/path.db``, ``sqlite:////abs/path.db``, ``sqlite://:memory:``;
+    query options ``synchronous=NORMAL|FULL`` and ``busy_timeout_ms=N``."""
+    parts = urlsplit(dsn)
+    if parts.scheme != "sqlite":
+        raise UnsupportedDsn(f"not a sqlite DSN: {dsn!r}")
+    if parts.netloc == ":memory:" or parts.path in ("/:memory:", ":memory:"):
+        path = ":memory:"
+    else:
+        if parts.netloc:
+            raise UnsupportedDsn(f"sqlite DSN needs three slashes: sqlite:///path.db, got {dsn!r}")
+        path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+        if not path:
+            raise UnsupportedDsn(f"sqlite DSN without a file path: {dsn!r}")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    synchronous = query.pop("synchronous", "NORMAL").upper()
+    if synchronous not in _SYNC_LEVELS:
+        raise UnsupportedDsn(f"synchronous must be one of {_SYNC_LEVELS}, got {synchronous!r}")
+    try:
+        busy = int(query.pop("busy_timeout_ms", "5000"))
+    except ValueError as exc:
+        raise UnsupportedDsn("busy_timeout_ms must be an integer") from exc
+    if query:
+        raise UnsupportedDsn(f"unknown sqlite DSN options: {sorted(query)}")
+    return SqliteOptions(path=path, synchronous=synchronous, busy_timeout_ms=busy)
+
+
+@functools.lru_cache(maxsize=512)
+def _sqlite_text(text: str) -> str:
+    """PostgreSQL-flavoured shared SQL → SQLite (placeholders, no row-lock clauses)."""
+    return sql.for_sqlite(text).replace(" FOR UPDATE SKIP LOCKED", "").replace(" FOR UPDATE", "")
+
+
+def _execute(conn: sqlite3.Connection, q: p.Query) -> Any:
+    cur = conn.execute(_sqlite_text(q.sql), q.args)
+    if q.mode == "exec":
+        cur.fetchall()  # finish RETURNING statements before reading rowcount
+        return cur.rowcount
+    rows = cur.fetchall()
+    if q.mode == "all":
+        return rows
+    if q.mode == "one":
+        return rows[0] if rows else None
+    return rows[0][0] if rows else None
+
+
+def _run_program(conn: sqlite3.Connection, prog: p.Program, begin: str) -> Any:
+    """Drive one transaction program to completion on this (the database) thread."""
+    conn.execute(begin)
+    try:
+        q = next(prog)
+        while True:
+            result = (0 if q.mode == "exec" else None) if q.pg_only else _execute(conn, q)
+            q = prog.send(result)
+    except StopIteration as stop:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return stop.value
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _connect(opts: SqliteOptions, *, reader: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        opts.path, isolation_level=None, check_same_thread=False, cached_statements=256
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(opts.busy_timeout_ms)}")
+    if reader:
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    if opts.path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {opts.synchronous}")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, now: float) -> list[str]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(sql.SCHEMA_MIGRATIONS)
+        applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        done: list[str] = []
+        for m in load_migrations("sqlite"):
+            if m.version in applied:
+                continue
+            for statement in split_statements(m.sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (m.version, m.name, now),
+            )
+            done.append(m.version)
+        conn.execute("COMMIT")
+        return done
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class SqliteStore(ProgramStore):
+    """The store on one SQLite file. Open with ``await SqliteStore.open(dsn)``.
+
+    One writer connection on its own thread serialises every write; reads go to a second
+    connection on a second thread (WAL readers never block the writer), except for
+    ``:memory:`` databases, which exist only in their one connection.
+    """
+
+    def __init__(
+        self,
+        opts: SqliteOptions,
+        writer: tuple[ThreadPoolExecutor, sqlite3.Connection],
+        reader: tuple[ThreadPoolExecutor, sqlite3.Connection] | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(clock)
+        self.options = opts
+        self._writer = writer
+        self._reader = reader
+        self._closed = False
+
+    @classmethod
+    async def open(cls, dsn: str, *, clock: Callable[[], float] = time.time) -> SqliteStore:
+        opts = parse_sqlite_dsn(dsn)
+        writer = await _start(opts, reader=False)
+        reader = None
+        if opts.path != ":memory:":
+            try:
+                reader = await _start(opts, reader=True)
+            except BaseException:
+                await _stop(writer)
+                raise
+        return cls(opts, writer, reader, clock)
+
+    async def _call(
+        self,
+        side: tuple[ThreadPoolExecutor, sqlite3.Connection],
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> Any:
+        if self._closed:
+            raise RuntimeError("store is closed")
+        return await asyncio.get_running_loop().run_in_executor(side[0], fn, *args)
+
+    async def _write(self, prog: p.Program) -> Any:
+        return await self._call(
+            self._writer, _run_program, self._writer[1], prog, "BEGIN IMMEDIATE"
+        )
+
+    async def _read(self, prog: p.Program) -> Any:
+        side = self._reader or self._writer
+        return await self._call(side, _run_program, side[1], prog, "BEGIN")
+
+    async def migrate(self) -> list[str]:
+        result: list[str] = await self._call(self._writer, _migrate, self._writer[1], self.clock())
+        return result
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._reader is not None:
+            await _stop(self._reader)
+        await _stop(self._writer)
+
+
+async def _start(
+    opts: SqliteOptions, *, reader: bool
+) -> tuple[ThreadPoolExecutor, sqlite3.Connection]:
+    name = "bridge-store-sqlite-" + ("r" if reader else "w")
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        conn = await asyncio.get_running_loop().run_in_executor(
+            executor, functools.partial(_connect, opts, reader=reader)
+        )
+    except BaseException:
+        executor.shutdown(wait=False)
+        raise
+    return executor, conn
+
+
+async def _stop(side: tuple[ThreadPoolExecutor, sqlite3.Connection]) -> None:
+    executor, conn = side
+    await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+    executor.shutdown(wait=True)
