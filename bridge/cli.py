@@ -1,12 +1,276 @@
-"""CLI for bridge (placeholder until its issue fills it in)."""
+"""``sapchaos bridge …``: serve the roles, inspect and replay the DLQ, read quarantine, migrate.
+
+A thin layer over ``BridgeRuntime`` and the store; every command prints a readable table,
+or JSON with ``--json``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
+
+from bridge.config import BridgeConfig, load_config
+
+
+def _config(args: argparse.Namespace) -> BridgeConfig:
+    cfg = load_config(getattr(args, "config", None))
+    changes: dict[str, Any] = {}
+    if getattr(args, "store", None):
+        changes["store_dsn"] = args.store
+    if getattr(args, "port", None) is not None:
+        changes["port"] = args.port
+    if getattr(args, "host", None):
+        changes["host"] = args.host
+    if getattr(args, "roles", None):
+        changes["roles"] = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    if getattr(args, "workers", None) is not None:
+        changes["workers"] = args.workers
+    if getattr(args, "sap_url", None):
+        changes["sap_base_url"] = args.sap_url
+    if getattr(args, "shop_url", None):
+        changes["shop_base_url"] = args.shop_url
+    if getattr(args, "worker_id", None):
+        changes["worker_id"] = args.worker_id
+    return cfg.replace(**changes) if changes else cfg
+
+
+def _ts(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=False))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _run(fn: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    return asyncio.run(fn())
+
+
+async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int:
+    from bridge.store import open_store
+
+    store = await open_store(_config(args).store_dsn)
+    try:
+        return await body(store)
+    finally:
+        await store.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.runtime import BridgeRuntime
+
+    cfg = _config(args)
+
+    async def serve() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with BridgeRuntime(cfg, seed=args.seed) as rt:
+            roles = ",".join(cfg.roles)
+            where = f" on {rt.url}" if rt.port else ""
+            print(f"bridge serving roles {roles}{where} (store {cfg.store_dsn})", flush=True)
+            await stop.wait()
+        return 0
+
+    return _run(serve)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    async def body(store: Any) -> int:
+        applied = await store.migrate()
+        print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    async def body(store: Any) -> int:
+        rows = await store.list_dead_letters(args.limit, 0, args.all)
+        if args.json:
+            print(json.dumps([dataclasses.asdict(r) for r in rows], indent=2, default=str))
+            return 0
+        print(
+            _table(
+                [
+                    [
+                        str(r.id),
+                        str(r.order_id),
+                        r.op,
+                        r.idem_key,
+                        r.code,
+                        r.message[:60],
+                        _ts(r.created_at),
+                        _ts(r.replayed_at),
+                    ]
+                    for r in rows
+                ],
+                ["id", "order", "op", "key", "code", "message", "created", "replayed"],
+            )
+        )
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_dlq_show(args: argparse.Namespace) -> int:
+    async def body(store: Any) -> int:
+        row = await store.get_dead_letter(args.id)
+        if row is None:
+            print(f"no dead letter {args.id}", file=sys.stderr)
+            return 1
+        data = dataclasses.asdict(row)
+        if args.json:
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            for k, v in data.items():
+                print(f"{k:>13}: {v}")
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    async def body(store: Any) -> int:
+        if args.all:
+            n = await store.replay_all_dead_letters()
+            print(json.dumps({"replayed": n}) if args.json else f"replayed {n} dead letter(s)")
+            return 0
+        if args.id is None:
+            print("give a dead letter id or --all", file=sys.stderr)
+            return 2
+        ok = await store.replay_dead_letter(args.id)
+        if args.json:
+            print(json.dumps({"replayed": [args.id] if ok else []}))
+        else:
+            print(
+                f"replayed {args.id}"
+                if ok
+                else f"dead letter {args.id} not found or already replayed"
+            )
+        return 0 if ok else 1
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from bridge.ingress.ops import quarantine_json
+
+    async def body(store: Any) -> int:
+        rows = await store.list_quarantine(args.limit, 0, args.kind)
+        if args.json:
+            print(json.dumps([quarantine_json(q) for q in rows], indent=2))
+            return 0
+        print(
+            _table(
+                [[str(q.id), q.kind, q.topic, q.reason[:70], _ts(q.received_at)] for q in rows],
+                ["id", "kind", "topic", "reason", "received"],
+            )
+        )
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_quarantine_show(args: argparse.Namespace) -> int:
+    from bridge.ingress.ops import quarantine_json
+
+    async def body(store: Any) -> int:
+        row = await store.get_quarantine(args.id)
+        if row is None:
+            print(f"no quarantine entry {args.id}", file=sys.stderr)
+            return 1
+        data = quarantine_json(row, with_body=True)
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            for k, v in data.items():
+                print(f"{k:>11}: {v}")
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    async def body(store: Any) -> int:
+        print(json.dumps(await store.counts(), indent=None if not args.json else 2, default=str))
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML file with a [bridge] table")
+    p.add_argument("--store", help="store DSN: sqlite:///bridge.db or postgresql://…")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("bridge", help="bridge commands")
+    p = sub.add_parser("bridge", help="the reference shop→SAP bridge")
+    bsub = p.add_subparsers(dest="bridge_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda _a: (p.print_help(), 2)[1])
-    _ = argparse
+
+    s = bsub.add_parser("serve", help="run ingress, workers, poller (and relay) in one process")
+    _common(s)
+    s.add_argument("--roles", help="comma list of ingress,worker,poller,relay")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="worker tasks in this process")
+    s.add_argument("--sap-url", help="Service Layer root, e.g. http://127.0.0.1:50000/b1s/v1")
+    s.add_argument("--shop-url", help="WooCommerce base URL, e.g. http://127.0.0.1:8080")
+    s.add_argument("--worker-id", help="lease owner name (default host:pid)")
+    s.add_argument("--seed", type=int, default=0, help="seed for retry jitter")
+    s.set_defaults(func=cmd_serve)
+
+    m = bsub.add_parser("migrate", help="apply store migrations")
+    _common(m)
+    m.set_defaults(func=cmd_migrate)
+
+    st = bsub.add_parser("stats", help="store counters (inbox, jobs, ledger, dlq…)")
+    _common(st)
+    st.set_defaults(func=cmd_stats)
+
+    d = bsub.add_parser("dlq", help="dead-letter queue: list, show, replay")
+    dsub = d.add_subparsers(dest="dlq_command", metavar="ACTION")
+    d.set_defaults(func=lambda _a: (d.print_help(), 2)[1])
+    dl = dsub.add_parser("list", help="list dead letters")
+    _common(dl)
+    dl.add_argument("--all", action="store_true", help="include replayed ones")
+    dl.add_argument("--limit", type=int, default=100)
+    dl.set_defaults(func=cmd_dlq_list)
+    ds = dsub.add_parser("show", help="show one dead letter")
+    _common(ds)
+    ds.add_argument("id", type=int)
+    ds.set_defaults(func=cmd_dlq_show)
+    dr = dsub.add_parser("replay", help="replay one dead letter (or --all) after fixing the data")
+    _common(dr)
+    dr.add_argument("id", type=int, nargs="?")
+    dr.add_argument("--all", action="store_true")
+    dr.set_defaults(func=cmd_dlq_replay)
+
+    q = bsub.add_parser("quarantine", help="authentic but unusable webhooks")
+    qsub = q.add_subparsers(dest="q_command", metavar="ACTION")
+    q.set_defaults(func=lambda _a: (q.print_help(), 2)[1])
+    ql = qsub.add_parser("list", help="list quarantined requests")
+    _common(ql)
+    ql.add_argument("--kind", help="invalid | ignored_topic")
+    ql.add_argument("--limit", type=int, default=100)
+    ql.set_defaults(func=cmd_quarantine_list)
+    qs = qsub.add_parser("show", help="show one quarantined request with its body")
+    _common(qs)
+    qs.add_argument("id", type=int)
+    qs.set_defaults(func=cmd_quarantine_show)

@@ -1,12 +1,125 @@
-"""CLI for fakesap (placeholder until its issue fills it in)."""
+"""``sapchaos fakesap serve``: run the Service Layer emulator on its own."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import gc
+import signal
+import sys
+from dataclasses import replace
 from typing import Any
+
+from aiohttp import web
+
+from fakesap.config import ConfigError, FakeSapConfig, load_config
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("fakesap", help="fakesap commands")
+    p = sub.add_parser("fakesap", help="the SAP Business One Service Layer emulator")
+    fsub = p.add_subparsers(dest="fakesap_command", metavar="COMMAND")
     p.set_defaults(func=lambda _a: (p.print_help(), 2)[1])
-    _ = argparse
+    s = fsub.add_parser("serve", help="serve /b1s/v1, /b1s/v2 and /__admin")
+    s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=50000, help="TCP port (default 50000, as SL)")
+    s.add_argument("--config", help="TOML/YAML/JSON config file (see docs/fakesap.md)")
+    s.add_argument("--catalog", help="catalog JSON for master data (default: packaged catalog)")
+    s.add_argument("--persist", metavar="PATH", help="SQLite file: documents survive restarts")
+    s.add_argument("--faults", metavar="PROFILE", help="fault profile name or file")
+    s.add_argument("--seed", type=int, help="seed for faults and the back office")
+    s.add_argument(
+        "--uniqueness-guard",
+        metavar="UDF",
+        help="refuse a 2nd document with the same UDF value, e.g. U_IdemKey",
+    )
+    s.add_argument(
+        "--session-timeout", type=int, metavar="MIN", help="SessionTimeout in minutes (default 30)"
+    )
+    s.add_argument("--page-size", type=int, help="default server page size (default 20)")
+    s.add_argument(
+        "--journal-size", type=int, help="requests kept in /__admin/journal (default 10000)"
+    )
+    s.set_defaults(func=serve_command)
+
+
+def config_from_args(args: argparse.Namespace) -> FakeSapConfig:
+    config = load_config(args.config) if args.config else FakeSapConfig()
+    changes: dict[str, Any] = {}
+    if args.catalog:
+        changes["catalog_path"] = args.catalog
+    if args.persist:
+        changes["persist_path"] = args.persist
+    if args.uniqueness_guard:
+        changes["uniqueness_guard_udf"] = args.uniqueness_guard
+    if args.session_timeout is not None:
+        changes["session_timeout_min"] = args.session_timeout
+    if args.page_size is not None:
+        changes["page_size"] = args.page_size
+    if args.journal_size is not None:
+        changes["journal_size"] = args.journal_size
+    if args.seed is not None:
+        changes["seed"] = args.seed
+        changes["faults"] = replace(config.faults, seed=args.seed)
+        changes["backoffice"] = replace(config.backoffice, seed=args.seed)
+    if args.faults:
+        faults = changes.get("faults", config.faults)
+        changes["faults"] = replace(faults, profile=args.faults)
+    return replace(config, **changes)
+
+
+async def freeze_survivors(every_s: float = 1.0) -> None:
+    """Keep the cyclic GC off stored documents: collect young cycles, then move the
+    survivors to the permanent generation. Without this, every full collection rescans
+    all documents and p99 latency grows with the number of documents held."""
+    while True:
+        await asyncio.sleep(every_s)
+        gc.collect(1)
+        gc.freeze()
+
+
+async def run_server(config: FakeSapConfig, host: str, port: int) -> None:
+    from fakesap.app import create_app
+
+    app = create_app(config)
+    gc.collect()
+    gc.freeze()
+    freezer = asyncio.create_task(freeze_survivors())
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    print(f"fakesap listening on http://{host}:{port}/b1s/v1 (admin: /__admin)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        freezer.cancel()
+        await runner.cleanup()
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        print(f"fakesap: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        asyncio.run(run_server(config, args.host, args.port))
+    except OSError as exc:
+        print(f"fakesap: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # config problems found at start-up (bad profile, catalog)
+        print(f"fakesap: {exc}", file=sys.stderr)
+        return 1
+    return 0

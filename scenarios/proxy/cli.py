@@ -1,10 +1,54 @@
-"""CLI for ``sapchaos proxy serve`` (placeholder until issue 6 fills it in)."""
+"""CLI: ``sapchaos proxy serve`` runs the Toxiproxy-compatible server on its own."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import signal
 from typing import Any
+
+from scenarios.proxy.errors import ApiError
+from scenarios.proxy.server import DEFAULT_PORT, EmbeddedToxiproxy
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("proxy", help="Toxiproxy-compatible proxy")
-    p.set_defaults(func=lambda _a: 2)
+    parser = sub.add_parser("proxy", help="Toxiproxy-compatible TCP proxy")
+    proxy_sub = parser.add_subparsers(dest="proxy_command", metavar="COMMAND")
+    serve = proxy_sub.add_parser(
+        "serve", help="run the Toxiproxy-compatible API server (like toxiproxy-server)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="API host (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (default 8474)")
+    serve.add_argument("--config", default=None, help="populate file: JSON array of proxies")
+    serve.add_argument("--seed", type=int, default=None, help="seed for jitter/toxicity/slicer")
+    serve.set_defaults(func=_serve)
+    parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args.host, args.port, args.config, args.seed))
+
+
+async def _run(host: str, port: int, config: str | None, seed: int | None) -> int:
+    server = EmbeddedToxiproxy(host, port, seed=seed, config=config)
+    try:
+        await server.start()
+    except (OSError, ValueError) as exc:
+        print(f"cannot start: {exc}")
+        return 1
+    except ApiError as exc:
+        print(f"cannot populate from {config}: {exc.message}")
+        await server.stop()
+        return 1
+    print(f"Toxiproxy-compatible API on {server.url} (seed {seed})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return 0

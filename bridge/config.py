@@ -1,0 +1,172 @@
+"""Bridge configuration: one frozen object, loadable from TOML and environment variables.
+
+Every knob a team running a shop→SAP bridge tunes in production lives here: where the store
+is, how to reach the Service Layer and WooCommerce, the webhook secret, timeouts, leases,
+retry policy and breaker thresholds. Defaults are safe for a laptop run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROLES = ("ingress", "worker", "poller", "relay")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and by job age."""
+
+    base_s: float = 0.5
+    cap_s: float = 60.0
+    max_attempts: int = 12
+    max_age_s: float = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    """Per-endpoint circuit breaker: open after N consecutive failures, probe after a pause."""
+
+    failure_threshold: int = 5
+    open_s: float = 5.0
+    half_open_max_calls: int = 1
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """All bridge settings. ``lease_s`` must exceed ``sap_total_timeout_s`` plus a margin."""
+
+    store_dsn: str = "sqlite:///bridge.db"
+    # Service Layer
+    sap_base_url: str = "http://127.0.0.1:50000/b1s/v1"
+    sap_company: str = "SBODEMOES"
+    sap_user: str = "manager"
+    sap_password: str = "manager"
+    sap_connect_timeout_s: float = 5.0
+    sap_total_timeout_s: float = 30.0
+    sap_concurrency: int = 8
+    # WooCommerce
+    shop_base_url: str = "http://127.0.0.1:8080"
+    shop_consumer_key: str = "ck_sapchaos"
+    shop_consumer_secret: str = "cs_sapchaos"
+    shop_timeout_s: float = 15.0
+    webhook_secrets: tuple[str, ...] = ("sapchaos-secret",)
+    body_limit_bytes: int = 1024 * 1024
+    # ingress
+    host: str = "127.0.0.1"
+    port: int = 8090
+    group_commit_ms: float = 3.0
+    group_commit_max: int = 64
+    # workers
+    workers: int = 4
+    batch_size: int = 8
+    lease_s: float = 60.0
+    idle_poll_s: float = 0.2
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    # poller: brings SAP deliveries and invoices back to the shop
+    poll_interval_s: float = 5.0
+    #: secret of fakesap-style signed callbacks at ``POST /callbacks/sap`` ("" = route off)
+    sap_callback_secret: str = ""
+    # shop reconciler (part of the poller role): heals lost webhooks; 0 = off
+    reconcile_interval_s: float = 30.0
+    reconcile_lookback_s: float = 3600.0
+    # mapping
+    catalog_path: str | None = None
+    due_days: int = 3
+    guest_card_code: str = "WEB-GUEST"
+    fee_item_code: str = "WEB-FEE"
+    # events relay (role "relay", implemented in bridge.events): MQTT broker and topics
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_events_prefix: str = "sapchaos/v1/bridge/events"
+    mqtt_relay_client_id: str = ""
+    roles: tuple[str, ...] = ("ingress", "worker", "poller")
+    worker_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lease_s <= self.sap_total_timeout_s:
+            raise ValueError(
+                f"lease_s ({self.lease_s}) must exceed sap_total_timeout_s "
+                f"({self.sap_total_timeout_s}) plus a margin"
+            )
+        unknown = [r for r in self.roles if r not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; choose from {ROLES}")
+        if not self.webhook_secrets:
+            raise ValueError("at least one webhook secret is required")
+
+    def replace(self, **changes: Any) -> BridgeConfig:
+        return dataclasses.replace(self, **changes)
+
+
+_NESTED = {"retry": RetryPolicy, "breaker": BreakerPolicy}
+
+
+def _coerce(cls: type[Any], name: str, value: Any) -> Any:
+    """Turn a TOML/env value into the dataclass field's type."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if name not in fields:
+        raise ValueError(f"unknown bridge setting {name!r}")
+    default = getattr(cls(), name) if name not in _NESTED else None
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(str(v) for v in value)
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if default is None and name == "catalog_path":
+        return str(value) if value else None
+    return str(value) if not isinstance(value, Mapping) else value
+
+
+def config_from_mapping(data: Mapping[str, Any], base: BridgeConfig | None = None) -> BridgeConfig:
+    """Build a config from a flat mapping (``[bridge]`` table) with ``retry``/``breaker`` tables."""
+    base = base or BridgeConfig(lease_s=60.0)
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _NESTED:
+            sub_cls = _NESTED[key]
+            current = getattr(base, key)
+            sub = {k: _coerce(sub_cls, k, v) for k, v in dict(value).items()}
+            changes[key] = dataclasses.replace(current, **sub)
+        else:
+            changes[key] = _coerce(BridgeConfig, key, value)
+    return dataclasses.replace(base, **changes)
+
+
+ENV_PREFIX = "SAPCHAOS_BRIDGE_"
+
+
+def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) -> BridgeConfig:
+    """``SAPCHAOS_BRIDGE_SAP_BASE_URL=...``; nested: ``SAPCHAOS_BRIDGE_RETRY__MAX_ATTEMPTS=5``."""
+    flat: dict[str, Any] = {}
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if "__" in name:
+            outer, inner = name.split("__", 1)
+            flat.setdefault(outer, {})[inner] = value
+        else:
+            flat[name] = value
+    return config_from_mapping(flat, base)
+
+
+def load_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> BridgeConfig:
+    """Defaults, then the TOML file's ``[bridge]`` table (or top level), then the environment."""
+    cfg = BridgeConfig()
+    if path is not None:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+        cfg = config_from_mapping(data.get("bridge", data), cfg)
+    return config_from_env(os.environ if env is None else env, cfg)

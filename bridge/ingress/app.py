@@ -1,0 +1,66 @@
+"""The ingress aiohttp application: webhooks, health, ops API and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bridge.ingress.ops import add_ops_routes
+from bridge.ingress.refresher import Refresher
+from bridge.ingress.webhooks import Ingress, error, handle_webhook
+from bridge.metrics import Metrics
+from bridge.store.base import Store
+
+INGRESS_KEY: web.AppKey[Ingress] = web.AppKey("ingress", Ingress)
+
+
+def create_ingress_app(
+    ingress: Ingress,
+    refresher: Refresher | None = None,
+    extra_stats: Callable[[], dict[str, Any]] | None = None,
+) -> web.Application:
+    """The bridge's HTTP face. ``refresher`` (optional) re-reads orders on ties/stale copies."""
+
+    @web.middleware
+    async def no_tracebacks(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status >= 400:
+                return error(exc.status, "http_error", exc.reason)
+            raise
+
+    app = web.Application(middlewares=[no_tracebacks], client_max_size=ingress.body_limit + 1)
+    app[INGRESS_KEY] = ingress
+
+    if refresher is not None:
+        ingress.on_needs_fetch = refresher.request
+
+    async def webhook(request: web.Request) -> web.Response:
+        return await handle_webhook(ingress, request)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app.router.add_post("/webhooks/woocommerce", webhook)
+    app.router.add_get("/healthz", healthz)
+    add_ops_routes(app, ingress.store, ingress.metrics, extra_stats)
+    return app
+
+
+def make_ingress(
+    store: Store,
+    secrets: tuple[str, ...],
+    body_limit: int,
+    metrics: Metrics,
+    window_ms: float = 3.0,
+    max_items: int = 64,
+) -> Ingress:
+    from bridge.ingress.batcher import GroupCommitter
+
+    committer: GroupCommitter[Any, Any] = GroupCommitter(
+        store.accept_many, window_ms / 1000, max_items
+    )
+    return Ingress(store, secrets, body_limit, metrics, committer)

@@ -1,0 +1,151 @@
+"""Mapping contract: a WooCommerce order → a Service Layer ``Orders`` document.
+
+Each concern is one small rule registered in ``RULES``: who the business partner is,
+which dates, the customer reference, the idempotency key, the item lines (net totals,
+VAT group from the tax class), shipping and fees as additional expenses. All money is
+Decimal and travels as strings-turned-numbers exactly as the shop computed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from bridge.order import OrderPayload, parse_wc_datetime
+from sapchaos.catalog import Catalog
+
+
+class MappingError(ValueError):
+    """The order cannot be expressed in SAP with the current master data (permanent)."""
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    catalog: Catalog
+    due_days: int = 3
+    guest_card_code: str = "WEB-GUEST"
+
+    def vat_group(self, tax_class: str) -> str:
+        try:
+            return self.catalog.tax_class(tax_class).vat_group
+        except KeyError:
+            raise MappingError(f"no SAP VAT group for tax class {tax_class!r}") from None
+
+    @property
+    def zero_vat_group(self) -> str:
+        for tc in self.catalog.tax_classes:
+            if tc.rate == 0:
+                return tc.vat_group
+        return self.vat_group("")
+
+    @property
+    def fee_expense_code(self) -> int:
+        raw = self.catalog.raw.get("fees", {})
+        if isinstance(raw, dict) and "sap_expense_code" in raw:
+            return int(raw["sap_expense_code"])
+        return self.catalog.shipping.sap_expense_code
+
+
+def order_idem_key(order_id: int) -> str:
+    return f"wc:{order_id}:order"
+
+
+def refund_idem_key(order_id: int, refund_id: int) -> str:
+    return f"wc:{order_id}:refund:{refund_id}"
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+Rule = Callable[[OrderPayload, MappingContext], dict[str, Any]]
+
+
+def card_code(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """Registered customer → its BusinessPartners key; guests (id 0) → the web-guest account."""
+    if order.customer_id:
+        try:
+            return {"CardCode": ctx.catalog.customer_by_id(order.customer_id).card_code}
+        except KeyError:
+            pass  # documented: an unknown registered customer books on the guest account
+    return {"CardCode": ctx.guest_card_code}
+
+
+def dates(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """DocDate = the shop's creation date (UTC); DocDueDate = DocDate + due days."""
+    created = parse_wc_datetime(order.date_created_gmt).date()
+    return {
+        "DocDate": created.isoformat(),
+        "DocDueDate": (created + timedelta(days=ctx.due_days)).isoformat(),
+        "TaxDate": created.isoformat(),
+    }
+
+
+def references(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """NumAtCard = shop order number (for people); U_IdemKey = the idempotency key (for code)."""
+    return {
+        "NumAtCard": order.order_number,
+        "U_IdemKey": order_idem_key(order.id),
+        "U_ShopOrderId": str(order.id),
+        "Comments": f"WooCommerce order {order.order_number}",
+    }
+
+
+def lines(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """One line per item: ItemCode = sku, net LineTotal (after coupons), VatGroup by tax class."""
+    out = []
+    for item in order.line_items:
+        out.append(
+            {
+                "ItemCode": item.sku,
+                "Quantity": item.quantity,
+                "LineTotal": _money(item.total),
+                "VatGroup": ctx.vat_group(item.tax_class),
+                "WarehouseCode": ctx.catalog.default_warehouse,
+            }
+        )
+    return {"DocumentLines": out}
+
+
+def expenses(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """Shipping (and fees) as freight: ``DocumentAdditionalExpenses`` with the catalog's code."""
+    out: list[dict[str, Any]] = []
+    ship_vat = ctx.vat_group(ctx.catalog.shipping.tax_class)
+    for ship in order.shipping_lines:
+        if ship.total == 0 and ship.total_tax == 0:
+            continue
+        group = ship_vat if ship.total_tax != 0 else ctx.zero_vat_group
+        out.append(
+            {
+                "ExpenseCode": ctx.catalog.shipping.sap_expense_code,
+                "LineTotal": _money(ship.total),
+                "VatGroup": group,
+            }
+        )
+    for fee in order.fee_lines:
+        group = ctx.vat_group(fee.tax_class) if fee.tax_status == "taxable" else ctx.zero_vat_group
+        out.append(
+            {"ExpenseCode": ctx.fee_expense_code, "LineTotal": _money(fee.total), "VatGroup": group}
+        )
+    return {"DocumentAdditionalExpenses": out} if out else {}
+
+
+#: the mapping, one rule per concern, applied in order
+RULES: dict[str, Rule] = {
+    "card_code": card_code,
+    "dates": dates,
+    "references": references,
+    "lines": lines,
+    "expenses": expenses,
+}
+
+
+def to_sap_order(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """The ``POST /Orders`` body (money as Decimal; serialise with ``jsonable``)."""
+    doc: dict[str, Any] = {}
+    for rule in RULES.values():
+        doc.update(rule(order, ctx))
+    return doc

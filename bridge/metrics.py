@@ -1,0 +1,59 @@
+"""Prometheus metrics of one bridge runtime (its own registry, never the global one).
+
+What operators of a shop→SAP bridge watch: webhooks accepted/rejected by reason, time to
+commit, SAP calls by outcome and latency, retries, dead letters, breaker openings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.webhooks = Counter(
+            "bridge_webhooks_total", "Webhook requests by outcome", ["outcome"], registry=r
+        )
+        self.ingress_commit = Histogram(
+            "bridge_ingress_commit_seconds", "Time from request to committed", registry=r
+        )
+        self.group_size = Histogram(
+            "bridge_group_commit_size",
+            "Requests per group commit",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=r,
+        )
+        self.sap_calls = Counter(
+            "bridge_sap_calls_total",
+            "Service Layer calls",
+            ["method", "entity", "outcome"],
+            registry=r,
+        )
+        self.sap_latency = Histogram(
+            "bridge_sap_call_seconds",
+            "Service Layer call latency",
+            ["method", "entity"],
+            registry=r,
+        )
+        self.steps = Counter(
+            "bridge_steps_total",
+            "Reconcile steps by name and outcome",
+            ["step", "outcome"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "bridge_job_retries_total", "Jobs rescheduled", ["reason"], registry=r
+        )
+        self.dead_letters = Counter("bridge_dead_letters_total", "Jobs dead-lettered", registry=r)
+        self.breaker_open = Gauge(
+            "bridge_breaker_open",
+            "1 while the endpoint's breaker is open",
+            ["endpoint"],
+            registry=r,
+        )

@@ -1,0 +1,121 @@
+"""The WooCommerce order as the bridge reads it: the minimal fields it needs, validated.
+
+A webhook payload is the REST v3 order resource (money as 2-decimal strings, ``*_gmt``
+dates without offset). Anything the bridge does not use is ignored, so plugins adding
+fields do not break it; a payload missing what it needs is quarantined with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["OrderPayload", "ValidationError", "parse_order", "parse_wc_datetime"]
+
+
+def parse_wc_datetime(value: str) -> datetime:
+    """WooCommerce ``*_gmt`` dates: ``2026-11-23T20:11:19`` (UTC, no offset)."""
+    text = value.strip().replace("Z", "")
+    if "+" in text[10:]:
+        text = text[: 10 + text[10:].index("+")]
+    dt = datetime.fromisoformat(text)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class LineItem(_Model):
+    id: int = 0
+    sku: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+    total: Decimal
+    total_tax: Decimal = Decimal("0")
+    tax_class: str = ""
+    name: str = ""
+
+
+class ShippingLine(_Model):
+    id: int = 0
+    method_id: str = ""
+    total: Decimal
+    total_tax: Decimal = Decimal("0")
+
+
+class FeeLine(_Model):
+    id: int = 0
+    name: str = ""
+    tax_class: str = ""
+    tax_status: str = "taxable"
+    total: Decimal
+    total_tax: Decimal = Decimal("0")
+
+
+class RefundRef(_Model):
+    id: int
+    reason: str = ""
+    total: Decimal
+
+
+class OrderPayload(_Model):
+    """The order fields the bridge needs from a webhook or ``GET orders/{id}``."""
+
+    id: int = Field(gt=0)
+    number: str = ""
+    status: str = Field(min_length=1)
+    currency: str = "EUR"
+    date_created_gmt: str
+    date_modified_gmt: str
+    date_paid_gmt: str | None = None
+    customer_id: int = 0
+    transaction_id: str = ""
+    payment_method: str = ""
+    total: Decimal
+    line_items: list[LineItem] = Field(min_length=1)
+    shipping_lines: list[ShippingLine] = Field(default_factory=list)
+    fee_lines: list[FeeLine] = Field(default_factory=list)
+    refunds: list[RefundRef] = Field(default_factory=list)
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> str:
+        return "" if v is None else str(v)
+
+    @field_validator("date_created_gmt", "date_modified_gmt")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        parse_wc_datetime(v)
+        return v
+
+    @field_validator("date_paid_gmt")
+    @classmethod
+    def _opt_date(cls, v: str | None) -> str | None:
+        if v:
+            parse_wc_datetime(v)
+        return v or None
+
+    @property
+    def modified(self) -> datetime:
+        return parse_wc_datetime(self.date_modified_gmt)
+
+    @property
+    def order_number(self) -> str:
+        return self.number or str(self.id)
+
+
+def parse_order(data: Any) -> OrderPayload:
+    """Validate a payload; raises ``pydantic.ValidationError``."""
+    return OrderPayload.model_validate(data)
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """A short human reason from a pydantic error (what quarantine shows)."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        parts.append(f"{loc}: {err.get('msg', '')}")
+    return "; ".join(parts) or str(exc)

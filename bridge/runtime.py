@@ -1,0 +1,234 @@
+"""``BridgeRuntime``: ingress, workers and poller in one process (or any subset of roles).
+
+The same object runs ``sapchaos bridge serve``, ``sapchaos demo`` and the tests: it opens the
+store, one Service Layer session and one shop client, and starts the roles named in the
+config. Several runtimes (processes) can share one PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bridge.breaker import BreakerBoard
+from bridge.config import BridgeConfig
+from bridge.ingress.app import create_ingress_app, make_ingress
+from bridge.ingress.callbacks import add_callback_route
+from bridge.ingress.refresher import Refresher
+from bridge.mapping import MappingContext
+from bridge.metrics import Metrics
+from bridge.poller import Poller
+from bridge.reconciler import ShopReconciler
+from bridge.sap.client import ServiceLayerClient
+from bridge.shop.client import WooClient
+from bridge.store import Store, open_store
+from bridge.worker.deps import WorkerDeps
+from bridge.worker.loop import Worker
+from sapchaos.catalog import load_catalog
+from sapchaos.logs import get_logger
+
+log = get_logger("bridge.runtime")
+
+
+@dataclass
+class BridgeRuntime:
+    """Start with ``async with BridgeRuntime(cfg) as rt:``; ``rt.url`` is the ingress URL."""
+
+    config: BridgeConfig
+    store: Store | None = None
+    seed: int = 0
+    clock: Callable[[], float] = time.time
+    metrics: Metrics = field(default_factory=Metrics)
+    breakers: BreakerBoard | None = None
+    workers: list[Worker] = field(default_factory=list)
+    poller: Poller | None = None
+    refresher: Refresher | None = None
+    reconciler: ShopReconciler | None = None
+    port: int | None = None
+    _own_store: bool = False
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _relay_task: asyncio.Task[None] | None = None
+    _runner: web.AppRunner | None = None
+    sap: ServiceLayerClient | None = None
+    shop: WooClient | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    async def __aenter__(self) -> BridgeRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        cfg = self.config
+        if self.store is None:
+            self.store = await open_store(cfg.store_dsn, clock=self.clock)
+            self._own_store = True
+        self.breakers = self.breakers or BreakerBoard(cfg.breaker)
+        self.sap = ServiceLayerClient(
+            cfg.sap_base_url,
+            cfg.sap_company,
+            cfg.sap_user,
+            cfg.sap_password,
+            cfg.sap_connect_timeout_s,
+            cfg.sap_total_timeout_s,
+            cfg.sap_concurrency,
+        )
+        self.shop = WooClient(
+            cfg.shop_base_url, cfg.shop_consumer_key, cfg.shop_consumer_secret, cfg.shop_timeout_s
+        )
+        await self.sap.start()
+        await self.shop.start()
+        roles = set(cfg.roles)
+        if "ingress" in roles:
+            await self._start_ingress()
+        if "worker" in roles:
+            catalog = load_catalog(cfg.catalog_path)
+            mapping = MappingContext(catalog, cfg.due_days, cfg.guest_card_code)
+            base_id = cfg.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+            for i in range(cfg.workers):
+                deps = WorkerDeps(
+                    cfg,
+                    self.store,
+                    self.sap,
+                    self.shop,
+                    mapping,
+                    self.breakers,
+                    self.metrics,
+                    random.Random(self.seed * 1000 + i),
+                    f"{base_id}/w{i}",
+                    self.clock,
+                )
+                worker = Worker(deps)
+                self.workers.append(worker)
+                self._tasks.append(asyncio.create_task(worker.run(), name=f"worker-{i}"))
+        if "poller" in roles:
+            self.poller = Poller(
+                self.store, self.sap, self.shop, cfg.poll_interval_s, clock=self.clock
+            )
+            self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
+            if cfg.reconcile_interval_s > 0:
+                self.reconciler = ShopReconciler(
+                    self.store,
+                    self.shop,
+                    cfg.reconcile_interval_s,
+                    cfg.reconcile_lookback_s,
+                    clock=self.clock,
+                )
+                self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconciler"))
+        if "relay" in roles:
+            self._start_relay()
+        log.info("bridge_started", roles=sorted(roles), port=self.port, workers=len(self.workers))
+
+    async def _start_ingress(self) -> None:
+        cfg = self.config
+        assert self.store is not None and self.shop is not None
+        ingress = make_ingress(
+            self.store,
+            cfg.webhook_secrets,
+            cfg.body_limit_bytes,
+            self.metrics,
+            cfg.group_commit_ms,
+            cfg.group_commit_max,
+        )
+        self.refresher = Refresher(self.store, self.shop)
+        self.refresher.start()
+        app = create_ingress_app(ingress, self.refresher, self.stats)
+        if cfg.sap_callback_secret:
+            assert self.sap is not None
+            observer = Poller(
+                self.store, self.sap, self.shop, cfg.poll_interval_s, clock=self.clock
+            )
+            add_callback_route(app, cfg.sap_callback_secret, observer.observe, observer.tell_shop)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, cfg.host, cfg.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1]) if sockets else cfg.port
+
+    def _start_relay(self) -> None:
+        """The MQTT events relay lives in ``bridge.events`` (built separately); start it if present."""
+        try:
+            from bridge.events import relay as relay_mod
+        except ImportError:
+            log.warning("relay_unavailable", reason="bridge.events.relay not installed")
+            return
+        start = getattr(relay_mod, "start_relay", None)
+        if start is not None:
+            self._relay_task = asyncio.create_task(start(self.config, self.store), name="relay")
+
+    def stats(self) -> dict[str, Any]:
+        assert self.breakers is not None
+        return {
+            "breakers": self.breakers.snapshot(),
+            "workers": len(self.workers),
+            "processed": sum(w.processed for w in self.workers),
+            "sap_logins": self.sap.logins if self.sap else 0,
+        }
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            # the relay runs until cancelled; at-least-once publishing makes that safe
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._relay_task
+            self._relay_task = None
+        for w in self.workers:
+            w.stop.set()
+        if self.poller is not None:
+            self.poller.stop.set()
+        if self.reconciler is not None:
+            self.reconciler.stop.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=5)
+            for t in pending:
+                t.cancel()
+            for t in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+        self._tasks.clear()
+        if self.refresher is not None:
+            await self.refresher.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.sap is not None:
+            await self.sap.close()
+        if self.shop is not None:
+            await self.shop.close()
+        if self._own_store and self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    async def wait_idle(self, timeout_s: float = 30.0, settle_s: float = 0.3) -> bool:
+        """Wait until the store reports no pending work (for tests and ``demo``)."""
+        assert self.store is not None
+        deadline = time.monotonic() + timeout_s
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            counts = await self.store.counts()
+            jobs = counts.get("jobs", {})
+            busy = sum(n for s, n in jobs.items() if s not in ("done", "dead"))
+            if busy == 0:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= settle_s:
+                    return True
+            else:
+                quiet_since = None
+            await asyncio.sleep(0.05)
+        return False

@@ -1,0 +1,228 @@
+"""The worker loop: claim leases, reconcile each order with SAP, and settle the job.
+
+Leases are how several bridge processes share one store without double work: a claim
+expires later than any SAP call can last, the lease is renewed while the job runs, every
+store write checks the fencing token, and a worker whose lease lapsed stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from bridge.order import ValidationError, parse_order, validation_reason
+from bridge.retry import decide
+from bridge.sap.errors import Permanent, SLFailure, Transient
+from bridge.shop.client import ShopError
+from bridge.store.base import DeadLetter, Lease
+from bridge.store.errors import LeaseLost
+from bridge.worker.deps import BreakerOpen, StepContext, WorkerDeps
+from bridge.worker.plan import Step, next_step
+from bridge.worker.steps import STEPS, order_event
+from sapchaos.logs import correlated, get_logger
+
+log = get_logger("bridge.worker")
+
+#: a job never runs more steps than this in one claim (guards against a planning loop)
+MAX_STEPS_PER_CLAIM = 12
+
+
+@dataclass
+class Worker:
+    """One worker task: ``run()`` until ``stop`` is set."""
+
+    deps: WorkerDeps
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    processed: int = 0
+
+    async def run(self) -> None:
+        cfg = self.deps.config
+        while not self.stop.is_set():
+            try:
+                leases = await self.deps.store.claim_jobs(
+                    self.deps.worker_id, cfg.batch_size, cfg.lease_s, now=self.deps.clock()
+                )
+            except Exception as exc:  # store unreachable: keep the worker alive, try again
+                log.warning("claim_failed", error=f"{type(exc).__name__}: {exc}"[:200])
+                await self._idle(max(1.0, cfg.idle_poll_s))
+                continue
+            if not leases:
+                await self._idle(cfg.idle_poll_s)
+                continue
+            await asyncio.gather(*(self.process(lease) for lease in leases))
+
+    async def _idle(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), delay)
+
+    async def process(self, lease: Lease) -> None:
+        """Run one claimed job with a lease keeper beside it; stop if the lease is lost."""
+        with correlated(f"wc:{lease.order_id}"):
+            work = asyncio.create_task(self._reconcile(lease))
+            keeper = asyncio.create_task(self._keep_lease(lease, work))
+            try:
+                await work
+            except LeaseLost as exc:
+                log.warning("lease_lost", job_id=lease.job_id, reason=exc.reason)
+            except asyncio.CancelledError:
+                if not self.stop.is_set() and keeper.done():
+                    log.warning("lease_lapsed_stopped", job_id=lease.job_id)
+                else:
+                    raise
+            except Exception as exc:  # store hiccup or a bug: never kill the worker; retry later
+                log.exception("job_failed_unexpectedly", job_id=lease.job_id)
+                try:
+                    await self._retry(lease, Transient(f"internal error: {exc!r}"), "unexpected")
+                except Exception:
+                    # the lease will expire and another claim will pick the job up
+                    log.warning("job_retry_not_recorded", job_id=lease.job_id)
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+            self.processed += 1
+
+    async def _keep_lease(self, lease: Lease, work: asyncio.Task[None]) -> None:
+        cfg = self.deps.config
+        while True:
+            await asyncio.sleep(cfg.lease_s / 3)
+            try:
+                ok = await self.deps.store.renew_lease(lease, cfg.lease_s)
+            except Exception:
+                ok = lease.expires_at > self.deps.clock()
+            if not ok:
+                work.cancel()  # a worker whose lease lapsed stops
+                return
+
+    async def _reconcile(self, lease: Lease) -> None:
+        store = self.deps.store
+        snap = await store.get_snapshot(lease.order_id)
+        if snap is None:
+            await store.complete_job(lease)
+            return
+        try:
+            order = parse_order(snap.payload)
+        except ValidationError as exc:
+            await self._dead(
+                lease, "validate", f"wc:{lease.order_id}:order", "invalid", validation_reason(exc)
+            )
+            return
+        for _ in range(MAX_STEPS_PER_CLAIM):
+            ledger = {row.idem_key: row for row in await store.ledger_for_order(order.id)}
+            step = next_step(order, ledger)
+            if step is None:
+                await store.complete_job(lease)
+                return
+            ctx = StepContext(self.deps, lease, order, ledger, snap.payload)
+            try:
+                await STEPS[step.name](ctx, step)
+                self.deps.metrics.steps.labels(step.name, "ok").inc()
+            except BreakerOpen as exc:
+                self.deps.metrics.retries.labels("breaker_open").inc()
+                await store.release_job(lease, self.deps.clock() + max(exc.retry_in_s, 0.05))
+                return
+            except Permanent as exc:
+                self.deps.metrics.steps.labels(step.name, "permanent").inc()
+                await self._dead(lease, step.name, step.idem_key, exc.code, exc.message, step)
+                return
+            except Transient as exc:
+                self.deps.metrics.steps.labels(step.name, exc.kind).inc()
+                await self._retry(lease, exc, step.name)
+                return
+            except ShopError as exc:
+                self.deps.metrics.steps.labels(step.name, "shop_error").inc()
+                if exc.transient:
+                    await self._retry(lease, Transient(str(exc), exc.status), step.name)
+                else:
+                    await self._dead(
+                        lease, step.name, step.idem_key, f"shop:{exc.code}", exc.message, step
+                    )
+                return
+        await self._retry(lease, Transient("too many steps in one claim"), "loop")
+
+    async def _retry(self, lease: Lease, exc: SLFailure, where: str) -> None:
+        now = self.deps.clock()
+        retry_after = exc.retry_after_s if isinstance(exc, Transient) else None
+        decision = decide(
+            self.deps.config.retry,
+            lease.attempts,
+            now - lease.first_attempt_at,
+            self.deps.rng,
+            retry_after,
+        )
+        if not decision.retry:
+            await self._dead(
+                lease,
+                where,
+                f"wc:{lease.order_id}:order",
+                "retries_exhausted",
+                f"{decision.reason}; last error: {exc.message}",
+            )
+            return
+        self.deps.metrics.retries.labels(exc.kind).inc()
+        log.info(
+            "job_retry",
+            step=where,
+            attempt=lease.attempts,
+            delay_s=round(decision.delay_s, 3),
+            error=exc.message[:200],
+        )
+        await self.deps.store.retry_job(
+            lease, now + decision.delay_s, f"{where}: {exc.message}"[:500]
+        )
+
+    async def _dead(
+        self,
+        lease: Lease,
+        op: str,
+        idem_key: str,
+        code: str,
+        message: str,
+        step: Step | None = None,
+    ) -> None:
+        """Dead-letter the job, then compensate: shop order on hold + note, ``order.failed``."""
+        store = self.deps.store
+        dlq_id = await store.dead_letter(
+            lease,
+            DeadLetter(
+                op=op,
+                idem_key=idem_key,
+                code=str(code),
+                message=message,
+                payload={"step": step.name if step else op, "attempts": lease.attempts},
+            ),
+        )
+        self.deps.metrics.dead_letters.inc()
+        log.warning(
+            "dead_letter", op=op, idem_key=idem_key, code=code, message=message[:300], dlq_id=dlq_id
+        )
+        snap_order_id = lease.order_id
+        note = (
+            f"SAP refused {op} for key {idem_key}: SL {code}: {message} "
+            f"(dead letter {dlq_id}; fix the data and replay it)."
+        )
+        for attempt in range(3):
+            try:
+                await self.deps.shop.update_order(snap_order_id, {"status": "on-hold"})
+                await self.deps.shop.add_note(snap_order_id, note[:1000])
+                break
+            except ShopError as exc:
+                log.warning("compensation_failed", attempt=attempt + 1, error=str(exc)[:200])
+                await asyncio.sleep(0.2 * (attempt + 1))
+        await store.enqueue_events(
+            [
+                order_event(
+                    lease.order_id,
+                    "order.failed",
+                    op=op,
+                    idem_key=idem_key,
+                    code=str(code),
+                    message=message[:500],
+                    dead_letter_id=dlq_id,
+                )
+            ]
+        )
+
+
+__all__ = ["Worker"]

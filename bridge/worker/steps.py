@@ -1,0 +1,351 @@
+"""The reconcile steps, one small unit each, registered by name in ``STEPS``.
+
+Every SAP effect follows the same discipline real integrations need because the Service
+Layer has no idempotency header: record intent in the ledger, and if an earlier attempt's
+outcome is unknown (intent or ambiguous) look the key up in SAP before acting again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from bridge.mapping import MappingError, to_sap_order
+from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
+from bridge.store.base import OutboxEvent
+from bridge.worker.deps import StepContext
+from bridge.worker.plan import Step, key_order, key_skip
+from sapchaos.logs import get_logger
+
+log = get_logger("bridge.worker")
+
+ORDER_SELECT = "DocEntry,DocNum,U_IdemKey,Cancelled,DocumentStatus,DocumentLines"
+
+
+class StepFailed(Permanent):
+    """A permanent failure raised by a step itself (mapping, partial document)."""
+
+
+def order_event(order_id: int, type_: str, **payload: Any) -> OutboxEvent:
+    """An outbox event (``order.confirmed`` …) with the order's correlation id ``wc:{id}``."""
+    return OutboxEvent(
+        event_id=str(uuid.uuid4()),
+        type=type_,
+        correlation_id=f"wc:{order_id}",
+        payload={"order_id": order_id, **payload},
+    )
+
+
+def event(ctx: StepContext, type_: str, **payload: Any) -> OutboxEvent:
+    return order_event(ctx.order.id, type_, number=ctx.order.order_number, **payload)
+
+
+async def _lookup(ctx: StepContext, entity_set: str, idem_key: str) -> dict[str, Any] | None:
+    """``GET {entity_set}?$filter=U_IdemKey eq '...'``: the document an earlier try created."""
+    found = await ctx.sap_call(
+        f"GET {entity_set}",
+        "lookup",
+        idem_key,
+        lambda: ctx.deps.sap.find_by_udf(entity_set, "U_IdemKey", idem_key),
+    )
+    live = [d for d in found if d.get("Cancelled") != "tYES"] or found
+    if len(found) > 1:
+        log.warning("duplicate_documents_in_sap", idem_key=idem_key, count=len(found))
+    return min(live, key=lambda d: int(d.get("DocEntry", 0))) if live else None
+
+
+async def _complete_partial(ctx: StepContext, doc: dict[str, Any], desired: dict[str, Any]) -> None:
+    """A header without all its lines is completed by PATCH (missing lines appended);
+    if SAP refuses the completion, the partial document is cancelled, never left."""
+    have: dict[str, Decimal] = {}
+    for line in doc.get("DocumentLines") or []:
+        code = str(line.get("ItemCode"))
+        have[code] = have.get(code, Decimal(0)) + Decimal(str(line.get("Quantity", 0)))
+    missing = []
+    for line in desired["DocumentLines"]:
+        code = line["ItemCode"]
+        if have.get(code, Decimal(0)) >= Decimal(line["Quantity"]):
+            have[code] -= Decimal(line["Quantity"])
+            continue
+        missing.append(line)
+    if not missing:
+        return
+    entry = int(doc["DocEntry"])
+    log.warning("partial_document", doc_entry=entry, missing=len(missing))
+    try:
+        await ctx.sap_call(
+            "PATCH Orders",
+            "complete_partial",
+            key_order(ctx.order.id),
+            lambda: ctx.deps.sap.patch("Orders", entry, {"DocumentLines": missing}),
+        )
+    except Permanent as exc:
+        await ctx.sap_call(
+            "POST Orders",
+            "cancel_partial",
+            key_order(ctx.order.id),
+            lambda: ctx.deps.sap.action("Orders", entry, "Cancel"),
+        )
+        raise StepFailed(
+            exc.code, f"partial SAP order {doc.get('DocNum')} cancelled: {exc.message}", exc.status
+        ) from exc
+
+
+async def create_order(ctx: StepContext, step: Step) -> None:
+    """Create the SAP sales order exactly once (``wc:{id}:order``)."""
+    key = step.idem_key
+    try:
+        desired = to_sap_order(ctx.order, ctx.deps.mapping)
+    except MappingError as exc:
+        raise StepFailed("mapping", str(exc)) from exc
+    row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, "create_order", "Orders")
+    doc: dict[str, Any] | None = None
+    if not row.fresh and row.status in ("intent", "ambiguous", "done"):
+        doc = await _lookup(ctx, "Orders", key)  # an earlier try may have committed
+    if doc is None:
+        try:
+            doc = await ctx.sap_call(
+                "POST Orders", "create_order", key, lambda: ctx.deps.sap.create("Orders", desired)
+            )
+        except DuplicateRefused:
+            doc = await _lookup(ctx, "Orders", key)  # the SAP-side guard saw our key
+            if doc is None:
+                raise
+        except Ambiguous as exc:
+            await ctx.store.mark_ambiguous(ctx.lease, key, exc.message)
+            raise
+        except Permanent as exc:
+            await ctx.store.mark_failed(ctx.lease, key, str(exc))
+            raise
+    if len(doc.get("DocumentLines") or []) < len(desired["DocumentLines"]):
+        await _complete_partial(ctx, doc, desired)
+    entry, num = int(doc["DocEntry"]), int(doc["DocNum"])
+    await ctx.store.mark_done(
+        ctx.lease,
+        key,
+        entry,
+        num,
+        [event(ctx, "order.confirmed", doc_entry=entry, doc_num=num, idem_key=key)],
+    )
+    log.info("sap_order_created", doc_entry=entry, doc_num=num, idem_key=key)
+
+
+async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
+    """Order note naming the SAP DocNum (what the shop's staff and the oracle read)."""
+    row = ctx.ledger[key_order(ctx.order.id)]
+    await ctx.store.record_intent(ctx.lease, step.idem_key, ctx.order.id, "shop_note", "shop")
+    note = (
+        f"SAP sales order {row.target_docnum} created "
+        f"(DocEntry {row.target_docentry}, key {key_order(ctx.order.id)})."
+    )
+    await ctx.deps.shop.add_note(ctx.order.id, note)
+    await ctx.store.mark_done(ctx.lease, step.idem_key, None, None)
+
+
+async def skip_order(ctx: StepContext, step: Step) -> None:
+    """Cancelled before it reached SAP: create nothing (after checking an earlier try did not)."""
+    okey = key_order(ctx.order.id)
+    prior = ctx.ledger.get(okey)
+    if prior is not None and prior.status in ("intent", "ambiguous"):
+        doc = await _lookup(ctx, "Orders", okey)
+        if doc is not None:
+            # it did reach SAP: adopt it; the next step cancels it
+            await ctx.store.mark_done(ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"]))
+            return
+        await ctx.store.mark_failed(ctx.lease, okey, "cancelled in the shop before creation")
+    skey = key_skip(ctx.order.id)
+    await ctx.store.record_intent(ctx.lease, skey, ctx.order.id, "skip_order", "Orders")
+    await ctx.deps.shop.add_note(
+        ctx.order.id,
+        f"Order {ctx.order.status} before it reached SAP: no SAP sales order was created "
+        f"(key {okey}).",
+    )
+    await ctx.store.mark_done(
+        ctx.lease, skey, None, None, [event(ctx, "order.canceled", sap_doc_num=None, skipped=True)]
+    )
+
+
+async def record_payment(ctx: StepContext, step: Step) -> None:
+    """Write the shop's payment reference onto the SAP order (PATCH is idempotent)."""
+    row = ctx.ledger[key_order(ctx.order.id)]
+    entry = int(row.target_docentry or 0)
+    await ctx.store.record_intent(
+        ctx.lease, step.idem_key, ctx.order.id, "record_payment", "Orders"
+    )
+    changes = {
+        "U_TransactionId": ctx.order.transaction_id[:100],
+        "U_DatePaid": (ctx.order.date_paid_gmt or "")[:10],
+    }
+    await ctx.sap_call(
+        "PATCH Orders",
+        "record_payment",
+        step.idem_key,
+        lambda: ctx.deps.sap.patch("Orders", entry, changes),
+    )
+    await ctx.store.mark_done(
+        ctx.lease,
+        step.idem_key,
+        entry,
+        row.target_docnum,
+        [event(ctx, "payment.captured", doc_entry=entry, transaction_id=ctx.order.transaction_id)],
+    )
+
+
+async def cancel_order(ctx: StepContext, step: Step) -> None:
+    """``POST Orders(n)/Cancel`` when the shop cancels before delivery (never a delete)."""
+    row = ctx.ledger[key_order(ctx.order.id)]
+    entry = int(row.target_docentry or 0)
+    await ctx.store.record_intent(ctx.lease, step.idem_key, ctx.order.id, "cancel_order", "Orders")
+    current = await ctx.sap_call(
+        "GET Orders",
+        "read_order",
+        step.idem_key,
+        lambda: ctx.deps.sap.get("Orders", entry, "DocEntry,DocNum,Cancelled,DocumentStatus"),
+    )
+    if current.get("Cancelled") != "tYES":
+        try:
+            await ctx.sap_call(
+                "POST Orders",
+                "cancel_order",
+                step.idem_key,
+                lambda: ctx.deps.sap.action("Orders", entry, "Cancel"),
+            )
+        except Ambiguous as exc:
+            await ctx.store.mark_ambiguous(ctx.lease, step.idem_key, exc.message)
+            raise
+    await ctx.deps.shop.add_note(
+        ctx.order.id,
+        f"SAP sales order {row.target_docnum} cancelled (DocEntry {entry}, key {step.idem_key}).",
+    )
+    await ctx.store.mark_done(
+        ctx.lease,
+        step.idem_key,
+        entry,
+        row.target_docnum,
+        [event(ctx, "order.canceled", doc_entry=entry, doc_num=row.target_docnum)],
+    )
+
+
+async def credit_note(ctx: StepContext, step: Step) -> None:
+    """A refund or cancel after invoicing: a credit note based on the invoice's lines."""
+    inv = ctx.ledger[f"wc:{ctx.order.id}:invoice"]
+    inv_entry = int(inv.target_docentry or 0)
+    row = await ctx.store.record_intent(
+        ctx.lease, step.idem_key, ctx.order.id, "credit_note", "CreditNotes"
+    )
+    if not row.fresh and row.status in ("intent", "ambiguous", "done"):
+        found = await _lookup(ctx, "CreditNotes", step.idem_key)
+        if found is not None:
+            await ctx.store.mark_done(
+                ctx.lease, step.idem_key, int(found["DocEntry"]), int(found["DocNum"])
+            )
+            return
+    invoice = await ctx.sap_call(
+        "GET Invoices",
+        "read_invoice",
+        step.idem_key,
+        lambda: ctx.deps.sap.get("Invoices", inv_entry),
+    )
+    lines = [
+        {
+            "BaseType": 13,
+            "BaseEntry": inv_entry,
+            "BaseLine": line.get("LineNum", i),
+            "Quantity": line.get("Quantity"),
+        }
+        for i, line in enumerate(invoice.get("DocumentLines") or [])
+    ]
+    if not step.params.get("full", True):
+        refund = next(r for r in ctx.order.refunds if r.id == step.params.get("refund_id"))
+        if abs(refund.total) < abs(ctx.order.total):
+            lines = await _refund_lines(ctx, refund.id, inv_entry, invoice)
+    body = {
+        "CardCode": invoice.get("CardCode"),
+        "DocDate": ctx.order.modified.date().isoformat(),
+        "NumAtCard": ctx.order.order_number,
+        "U_IdemKey": step.idem_key,
+        "DocumentLines": lines,
+    }
+    try:
+        doc = await ctx.sap_call(
+            "POST CreditNotes",
+            "credit_note",
+            step.idem_key,
+            lambda: ctx.deps.sap.create("CreditNotes", body),
+        )
+    except DuplicateRefused:
+        doc = await _lookup(ctx, "CreditNotes", step.idem_key) or {}
+        if not doc:
+            raise
+    except Ambiguous as exc:
+        await ctx.store.mark_ambiguous(ctx.lease, step.idem_key, exc.message)
+        raise
+    entry, num = int(doc["DocEntry"]), int(doc["DocNum"])
+    await ctx.deps.shop.add_note(
+        ctx.order.id, f"SAP credit note {num} created (DocEntry {entry}, key {step.idem_key})."
+    )
+    await ctx.store.mark_done(
+        ctx.lease,
+        step.idem_key,
+        entry,
+        num,
+        [event(ctx, "order.refunded", doc_entry=entry, doc_num=num, idem_key=step.idem_key)],
+    )
+
+
+async def _refund_lines(
+    ctx: StepContext, refund_id: int, inv_entry: int, invoice: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A partial refund's credit-note lines: each refunded order line (by its id → sku)
+    copies the matching invoice line with the refunded quantity."""
+    detail = await ctx.deps.shop.request("GET", f"orders/{ctx.order.id}/refunds/{refund_id}")
+    sku_of = {item.id: item.sku for item in ctx.order.line_items}
+    open_qty = {
+        int(line.get("LineNum", i)): Decimal(str(line.get("Quantity", 0)))
+        for i, line in enumerate(invoice.get("DocumentLines") or [])
+    }
+    item_of = {
+        int(line.get("LineNum", i)): str(line.get("ItemCode"))
+        for i, line in enumerate(invoice.get("DocumentLines") or [])
+    }
+    out: list[dict[str, Any]] = []
+    for li in (detail or {}).get("line_items") or []:
+        qty = Decimal(abs(int(li.get("quantity") or 0)))
+        sku = sku_of.get(int(li.get("id") or 0))
+        if not qty or sku is None:
+            continue
+        for line_num, code in item_of.items():
+            if code == sku and open_qty[line_num] >= qty:
+                open_qty[line_num] -= qty
+                out.append(
+                    {"BaseType": 13, "BaseEntry": inv_entry, "BaseLine": line_num, "Quantity": qty}
+                )
+                break
+        else:
+            raise StepFailed(
+                "partial_refund", f"refund {refund_id}: no invoice line left for {sku} x {qty}"
+            )
+    if not out:
+        raise StepFailed(
+            "partial_refund",
+            f"partial refund {refund_id} has no refunded lines (amount only); "
+            "book the credit note in SAP and replay",
+        )
+    return out
+
+
+StepFn = Callable[[StepContext, Step], Awaitable[None]]
+
+#: every reconcile step by name (the planner names them, the loop runs them)
+STEPS: dict[str, StepFn] = {
+    "create_order": create_order,
+    "confirm_to_shop": confirm_to_shop,
+    "skip_order": skip_order,
+    "record_payment": record_payment,
+    "cancel_order": cancel_order,
+    "credit_note": credit_note,
+}
+
+__all__ = ["STEPS", "NotFound", "Step", "StepFailed", "event", "order_event"]

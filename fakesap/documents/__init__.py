@@ -1,0 +1,1 @@
+"""Marketing documents and payments: schema, validation, totals, copy-from-base, stock."""

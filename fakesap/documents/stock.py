@@ -1,0 +1,112 @@
+"""Stock moves of marketing documents, per item and warehouse (OITW in B1).
+
+An open sales order raises ``Committed``; a delivery (or an invoice not based on a
+delivery) lowers ``InStock`` and, when copied from an order, ``Committed``; a credit note
+puts stock back. Going below zero is refused unless negative inventory is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from fakesap.documents.schema import DELIVERY, ORDER, DocKind
+from fakesap.errors import SLError
+from fakesap.masterdata import MasterData, refresh_item_totals, stock_row
+
+ZERO = Decimal(0)
+#: (ItemCode, WarehouseCode) -> [InStock delta, Committed delta]
+Deltas = dict[tuple[str, str], list[Decimal]]
+
+
+class StockLine(NamedTuple):
+    """One document line as far as stock is concerned (1-based ``line`` for errors)."""
+
+    item: str
+    warehouse: str
+    quantity: Decimal
+    base_type: int
+    line: int
+
+
+def creation_deltas(kind: DocKind, lines: Iterable[StockLine], md: MasterData) -> Deltas:
+    """The stock change of posting a document with these lines (inventory items only)."""
+    deltas: Deltas = {}
+    for ln in lines:
+        item = md.items.get(ln.item)
+        if item is None or item.get("InventoryItem") != "tYES":
+            continue
+        d = deltas.setdefault((ln.item, ln.warehouse), [ZERO, ZERO])
+        if kind.stock == "commit":
+            d[1] += ln.quantity
+        elif kind.stock == "issue":
+            if kind.object_type != DELIVERY and ln.base_type == DELIVERY:
+                continue  # invoice copied from a delivery: the delivery moved the stock
+            d[0] -= ln.quantity
+            if ln.base_type == ORDER:
+                d[1] -= ln.quantity
+        elif kind.stock == "receive":
+            d[0] += ln.quantity
+    return deltas
+
+
+def negate(deltas: Deltas) -> Deltas:
+    return {k: [-v[0], -v[1]] for k, v in deltas.items()}
+
+
+def merge(a: Deltas, b: Deltas) -> Deltas:
+    out = {k: list(v) for k, v in a.items()}
+    for k, v in b.items():
+        d = out.setdefault(k, [ZERO, ZERO])
+        d[0] += v[0]
+        d[1] += v[1]
+    return out
+
+
+def check(
+    md: MasterData, deltas: Deltas, lines: Iterable[StockLine], table: str, allow_negative: bool
+) -> None:
+    """Refuse a move that would take ``InStock`` below zero; the error names the first line."""
+    if allow_negative:
+        return
+    short = {
+        key
+        for key, (d_stock, _) in deltas.items()
+        if d_stock < 0 and _in_stock(md, key) + d_stock < 0
+    }
+    if not short:
+        return
+    for ln in lines:
+        if (ln.item, ln.warehouse) in short:
+            raise SLError.of("negative_inventory", table=table, line=ln.line)
+    raise SLError.of("negative_inventory", table=table, line=1)
+
+
+def _in_stock(md: MasterData, key: tuple[str, str]) -> Decimal:
+    row = md.stock.get(key)
+    return row["InStock"] if row is not None else ZERO
+
+
+def apply(md: MasterData, deltas: Deltas) -> set[str]:
+    """Apply the deltas; returns the item codes touched (for persistence)."""
+    touched: set[str] = set()
+    for (code, warehouse), (d_stock, d_committed) in deltas.items():
+        if d_stock == 0 and d_committed == 0:
+            continue
+        row = md.stock.get((code, warehouse))
+        item = md.items[code]
+        if row is None:
+            row = stock_row(warehouse, ZERO)
+            item["ItemWarehouseInfoCollection"].append(row)
+            md.stock[(code, warehouse)] = row
+        row["InStock"] += d_stock
+        committed = row["Committed"] + d_committed
+        row["Committed"] = committed if committed > 0 else ZERO
+        if code in touched or committed < 0:
+            refresh_item_totals(item)  # recompute when in doubt (several rows, clamping)
+        else:
+            item["QuantityOnStock"] += d_stock
+            item["QuantityOrderedByCustomers"] += d_committed
+        touched.add(code)
+    return touched

@@ -1,0 +1,323 @@
+"""The ``/b1s/v1`` and ``/b1s/v2`` resources: Login/Logout, entity sets, single entities,
+``$count`` and document actions, dispatched by one handler (moto's ``responses``).
+
+The handler only parses HTTP and renders SL JSON; all behaviour is in ``FakeSap``.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from fakesap.backend import ENTITY_SETS, FakeSap
+from fakesap.documents.actions import ACTIONS
+from fakesap.documents.builder import HEADER_ALLOWED
+from fakesap.documents.payments import PAYMENT_ALLOWED
+from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS
+from fakesap.errors import ODataVersion, SLError
+from fakesap.http.cookies import cookie
+from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
+from fakesap.http.wire import (
+    collection_body,
+    entity_body,
+    etag,
+    json_response,
+    service_root,
+)
+from fakesap.masterdata import MASTER_SETS
+from fakesap.odata import (
+    apply_query,
+    count_matching,
+    next_link,
+    page_size_from_prefer,
+    parse_query,
+    project,
+)
+from fakesap.sessions import Session
+
+#: bodies are JSON whatever the header says (``curl -d`` sends form-urlencoded to the real
+#: SL and works); only types that cannot carry JSON are refused with 415
+REFUSED_TYPES = (
+    "multipart/",
+    "application/xml",
+    "text/xml",
+    "application/atom+xml",
+    "image/",
+    "audio/",
+    "video/",
+)
+SESSION_PURGE_S = 60.0
+
+
+def version_of(request: web.Request) -> ODataVersion:
+    return "v2" if request.path.startswith("/b1s/v2") else "v1"
+
+
+def split_resource(tail: str) -> tuple[str, str | None, str | None]:
+    """``Orders(12)/Cancel`` → ("Orders", "12", "Cancel"); quotes may hold ``(``/``)``."""
+    cut = len(tail)
+    for i, ch in enumerate(tail):
+        if ch in "(/":
+            cut = i
+            break
+    name = tail[:cut]
+    if cut == len(tail):
+        return name, None, None
+    if tail[cut] == "/":
+        return name, None, tail[cut + 1 :]
+    in_quote = False
+    for j in range(cut + 1, len(tail)):
+        ch = tail[j]
+        if ch == "'":
+            in_quote = not in_quote
+        elif ch == ")" and not in_quote:
+            key = tail[cut + 1 : j]
+            rest = tail[j + 1 :]
+            if rest and not rest.startswith("/"):
+                raise SLError.of("resource_not_found", segment=tail[:80])
+            return name, key, rest[1:] if rest else None
+    raise SLError.of("resource_not_found", segment=tail[:80])
+
+
+def parse_key(text: str, entity_set: str) -> int | str:
+    """``12`` for documents, ``'A0001'`` (``''`` escapes a quote) for master data."""
+    if entity_set in MASTER_SETS:
+        if len(text) >= 2 and text[0] == text[-1] == "'":
+            return text[1:-1].replace("''", "'")
+        raise SLError.of("resource_not_found", segment=f"{entity_set}({text[:60]})")
+    if text.isascii() and text.isdigit() and len(text) < 10:
+        return int(text)
+    raise SLError.of("resource_not_found", segment=f"{entity_set}({text[:60]})")
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON (numbers with decimals become Decimal, exactly)."""
+    ctype = request.headers.get("Content-Type")
+    if ctype and ctype.lower().startswith(REFUSED_TYPES):
+        raise SLError.of("unsupported_media_type", content_type=ctype.split(";")[0][:60])
+    raw = await request.read()
+    if not raw.strip():
+        raise SLError.of("invalid_json", detail="the request body is empty")
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except RecursionError:
+        raise SLError.of("invalid_json", detail="nested too deeply") from None
+    except ValueError as exc:
+        raise SLError.of("invalid_json", detail=str(exc)[:120]) from None
+
+
+def prefers_no_content(request: web.Request) -> bool:
+    prefer = request.headers.get("Prefer") or ""
+    return "return-no-content" in prefer or "return=minimal" in prefer
+
+
+class SlHandlers:
+    """Handlers bound to one ``FakeSap``."""
+
+    def __init__(self, state: FakeSap) -> None:
+        self.state = state
+        self.route_id = f".node{state.config.route_node}"
+        self._last_purge = state.clock()
+        self._fields: dict[str, frozenset[str]] = {}
+
+    # ---- sessions -------------------------------------------------------------------------
+    def authenticate(self, request: web.Request) -> Session:
+        route = cookie(request, "ROUTEID")
+        if route is not None and route != self.route_id:
+            raise SLError.of("invalid_session")  # another cluster node: session unknown there
+        session = self.state.sessions.touch(cookie(request, "B1SESSION"))
+        if session is None:
+            raise SLError.of("invalid_session")
+        return session
+
+    async def login(self, request: web.Request, version: ODataVersion) -> web.Response:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise SLError.of("invalid_json", detail="the body must be a JSON object")
+        config = self.state.config
+        company_db, user, password = (
+            body.get("CompanyDB"),
+            body.get("UserName"),
+            body.get("Password"),
+        )
+        if not all(isinstance(v, str) for v in (company_db, user, password)):
+            raise SLError.of("login_failed")
+        company = config.company(str(company_db))
+        if company is None:
+            raise SLError.of("unknown_company", company=str(company_db)[:60])
+        if company.users.get(str(user)) != password:
+            raise SLError.of("login_failed")
+        now = self.state.clock()
+        if now - self._last_purge > SESSION_PURGE_S:
+            self.state.sessions.purge_idle()
+            self._last_purge = now
+        session = self.state.sessions.new(company.db, str(user))
+        root = service_root(request, version)
+        reply: dict[str, Any] = (
+            {"@odata.context": f"{root}/$metadata#B1Sessions/$entity"}
+            if version == "v2"
+            else {"odata.metadata": f"{root}/$metadata#B1Sessions/@Element"}
+        )
+        reply.update(
+            SessionId=session.session_id,
+            Version=config.version,
+            SessionTimeout=config.session_timeout_min,
+        )
+        resp = json_response(reply)
+        resp.set_cookie("B1SESSION", session.session_id, path="/b1s", httponly=True)
+        resp.set_cookie("ROUTEID", self.route_id, path="/b1s")
+        return resp
+
+    async def logout(self, request: web.Request, session: Session) -> web.Response:
+        self.state.sessions.drop(session.session_id)
+        return web.Response(status=204)
+
+    # ---- dispatch -------------------------------------------------------------------------
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        version: ODataVersion = "v2" if request.match_info["version"] == "v2" else "v1"
+        tail = request.match_info["tail"]
+        method = request.method
+        if tail == "Login":
+            if method != "POST":
+                raise SLError.of("method_not_allowed", method=method, segment=tail)
+            return await self.login(request, version)
+        session = self.authenticate(request)
+        if tail == "Logout":
+            if method != "POST":
+                raise SLError.of("method_not_allowed", method=method, segment=tail)
+            return await self.logout(request, session)
+        name, key_text, rest = split_resource(tail)
+        if name not in ENTITY_SETS:
+            raise SLError.of("resource_not_found", segment=name[:80] or tail[:80])
+        if key_text is None:
+            if rest == "$count" and method == "GET":
+                return self.count(request, name, version)
+            if rest:
+                raise SLError.of("resource_not_found", segment=rest[:80])
+            if method == "GET":
+                return self.collection(request, name, version)
+            if method == "POST" and name in DOCUMENT_SETS:
+                return await self.create(request, name, version)
+            raise SLError.of("method_not_allowed", method=method, segment=name)
+        key = parse_key(key_text, name)
+        if rest:
+            if method == "POST" and rest in ACTIONS and name in DOCUMENT_SETS:
+                await self.state.document_action(name, key, rest)  # type: ignore[arg-type]
+                return web.Response(status=204)
+            if rest in ACTIONS:
+                raise SLError.of("method_not_allowed", method=method, segment=f"{name}/{rest}")
+            raise SLError.of("resource_not_found", segment=rest[:80])
+        if method == "GET":
+            return self.entity(request, name, key, version)
+        if method == "PATCH" and name in DOCUMENT_SETS:
+            return await self.patch(request, name, key)
+        if method == "DELETE" and name in DOCUMENT_SETS:
+            raise SLError.of("documents_not_deletable")
+        raise SLError.of("method_not_allowed", method=method, segment=name)
+
+    # ---- reads ----------------------------------------------------------------------------
+    def fields(self, entity_set: str) -> frozenset[str]:
+        """Property names a query may use (unknown ones are refused, as the SL does)."""
+        known = self._fields.get(entity_set)
+        if known is None:
+            state = self.state
+            if entity_set in DOCUMENT_KINDS:
+                kind = DOCUMENT_KINDS[entity_set]
+                known = (
+                    HEADER_ALLOWED | state.udfs.get(kind.header_table, frozenset()) | {"PaidToDate"}
+                )
+            elif entity_set in DOCUMENT_SETS:
+                known = PAYMENT_ALLOWED | state.udfs.get("ORCT", frozenset()) | {"DocObjectCode"}
+            else:
+                names: set[str] = set()
+                for row in state.list_entities(entity_set):
+                    names.update(row)
+                known = frozenset(names)
+            self._fields[entity_set] = known
+        return known
+
+    def collection(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
+        config = self.state.config
+        page_size, applied = page_size_from_prefer(request.headers.get("Prefer"), config.page_size)
+        page_size = min(page_size, config.max_page_size)
+        opts = parse_query(request.query, version, page_size, fields=self.fields(name))
+        result = apply_query(self.state.list_entities(name), opts, page_size)
+        link = next_link(name, opts, result.next_skip) if result.next_skip is not None else None
+        body = collection_body(
+            service_root(request, version),
+            name,
+            result.rows,
+            version,
+            result.total if opts.count else None,
+            link,
+        )
+        headers = {"Preference-Applied": f"odata.maxpagesize={page_size}"} if applied else None
+        return json_response(body, headers=headers)
+
+    def count(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
+        opts = parse_query(
+            request.query, version, self.state.config.page_size, fields=self.fields(name)
+        )
+        n = count_matching(self.state.list_entities(name), opts)
+        return web.Response(text=str(n), content_type="text/plain")
+
+    def entity(
+        self, request: web.Request, name: str, key: int | str, version: ODataVersion
+    ) -> web.Response:
+        row = self.state.get_entity(name, key)
+        tag = etag(row)
+        select = request.query.get("$select")
+        if select is not None:
+            opts = parse_query({"$select": select}, version, 1, fields=self.fields(name))
+            row = project([row], opts.select)[0]
+        body = entity_body(service_root(request, version), name, row, version)
+        return json_response(body, headers={"ETag": tag})
+
+    # ---- writes ---------------------------------------------------------------------------
+    async def create(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
+        body = await read_json(request)
+        request_id = request.get(REQUEST_ID_KEY)
+        raw = await request.read()  # cached; the ground truth keeps the raw bytes (compact)
+        doc = await self.state.create_document(
+            name,
+            body,
+            request={"method": "POST", "path": request.path, "body": raw, "id": request_id},
+        )
+        root = service_root(request, version)
+        location = f"{root}/{name}({doc['DocEntry']})"
+        if prefers_no_content(request):
+            return web.Response(
+                status=204,
+                headers={"Location": location, "Preference-Applied": "return-no-content"},
+            )
+        return json_response(
+            entity_body(root, name, doc, version), status=201, headers={"Location": location}
+        )
+
+    async def patch(self, request: web.Request, name: str, key: int | str) -> web.Response:
+        if_match = request.headers.get("If-Match")
+        if if_match and if_match != "*" and if_match != etag(self.state.get_entity(name, key)):
+            raise SLError.of("etag_mismatch")
+        body = await read_json(request)
+        replace = request.headers.get("B1S-ReplaceCollectionsOnPatch", "").lower() == "true"
+        await self.state.patch_document(name, key, body, replace_collections=replace)
+        return web.Response(status=204)
+
+
+def add_sl_routes(app: web.Application, state: FakeSap) -> SlHandlers:
+    handlers = SlHandlers(state)
+    app.router.add_route("*", "/b1s/{version:v1|v2}/{tail:.*}", handlers.dispatch)
+    return handlers
+
+
+__all__ = [
+    "FAKESAP_KEY",
+    "SlHandlers",
+    "add_sl_routes",
+    "read_json",
+    "split_resource",
+    "version_of",
+]

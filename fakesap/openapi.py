@@ -1,0 +1,362 @@
+"""The OpenAPI 3.1 description of the emulated Service Layer subset and ``/__admin``.
+
+``python -m fakesap.openapi`` rewrites ``fakesap/openapi.json`` (kept in the repo and served
+at ``/__admin/openapi.json``); a test checks the file matches this builder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fakesap.documents.schema import DOCUMENT_KINDS, PAYMENT_SETS
+from fakesap.errors import ERRORS
+from fakesap.masterdata import MASTER_KEYS
+
+JSON = "application/json"
+
+
+def _error_responses(*statuses: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for status in statuses:
+        names = sorted(e.name for e in ERRORS.values() if e.status == status)
+        out[str(status)] = {
+            "description": "SL error: " + ", ".join(names),
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return out
+
+
+def _query_params() -> list[dict[str, Any]]:
+    names = {
+        "$filter": "eq ne gt ge lt le, and or not, startswith/endswith/substringof (v1), contains (v2)",
+        "$select": "comma-separated properties",
+        "$orderby": "Prop [asc|desc], ...",
+        "$top": "non-negative integer",
+        "$skip": "non-negative integer",
+        "$inlinecount": "v1: allpages → odata.count",
+        "$count": "v2: true → @odata.count",
+    }
+    return [
+        {
+            "name": n,
+            "in": "query",
+            "required": False,
+            "description": d,
+            "schema": {"type": "string"},
+        }
+        for n, d in names.items()
+    ]
+
+
+def _prefer(desc: str) -> dict[str, Any]:
+    return {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "description": desc,
+        "schema": {"type": "string"},
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    root = "/b1s/{version}"
+    paths["/b1s/v1/Login"] = {
+        "post": {
+            "summary": "Log in; sets B1SESSION (HttpOnly) and ROUTEID cookies (path /b1s). Same on /b1s/v2.",
+            "security": [],
+            "requestBody": {"content": {JSON: {"schema": {"$ref": "#/components/schemas/Login"}}}},
+            "responses": {
+                "200": {"description": "SessionId, Version, SessionTimeout (minutes)"},
+                **_error_responses(400, 401),
+            },
+        }
+    }
+    paths["/b1s/v1/Logout"] = {
+        "post": {
+            "summary": "End the session",
+            "responses": {"204": {"description": "ended"}, **_error_responses(401)},
+        }
+    }
+    doc_sets = [*DOCUMENT_KINDS, *PAYMENT_SETS]
+    for es in doc_sets:
+        key = "{DocEntry}"
+        paths[f"/b1s/v1/{es}"] = {
+            "get": {
+                "summary": f"List {es} (server paging: 20 per page, odata.nextLink)",
+                "parameters": [*_query_params(), _prefer("odata.maxpagesize=N (0 = all)")],
+                "responses": {"200": {"description": "collection"}, **_error_responses(400, 401)},
+            },
+            "post": {
+                "summary": f"Create a {es[:-1]}: validated, computed (totals, VAT, stock), 201 with Location",
+                "parameters": [_prefer("return-no-content → 204")],
+                "requestBody": {
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "$ref": "#/components/schemas/Document"
+                                if es in DOCUMENT_KINDS
+                                else "#/components/schemas/Payment"
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "201": {"description": "the created entity"},
+                    "204": {"description": "created (Prefer: return-no-content)"},
+                    **_error_responses(400, 401, 413, 415),
+                },
+            },
+        }
+        paths[f"/b1s/v1/{es}/$count"] = {
+            "get": {
+                "summary": "Plain-text count (honours $filter)",
+                "responses": {"200": {"description": "number"}},
+            }
+        }
+        item: dict[str, Any] = {
+            "get": {
+                "summary": "One entity; ETag header",
+                "responses": {"200": {"description": "entity"}, **_error_responses(401, 404)},
+            },
+            "delete": {
+                "summary": "Documents cannot be deleted",
+                "responses": _error_responses(400),
+            },
+        }
+        if es in DOCUMENT_KINDS:
+            item["patch"] = {
+                "summary": "Partial update; DocumentLines merged by LineNum unless B1S-ReplaceCollectionsOnPatch: true",
+                "parameters": [
+                    {
+                        "name": "B1S-ReplaceCollectionsOnPatch",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["true", "false"]},
+                    },
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "204": {"description": "updated"},
+                    **_error_responses(400, 401, 404, 412),
+                },
+            }
+        paths[f"/b1s/v1/{es}({key})"] = item
+        actions = ("Cancel", "Close", "Reopen") if es in DOCUMENT_KINDS else ("Cancel",)
+        for action in actions:
+            paths[f"/b1s/v1/{es}({key})/{action}"] = {
+                "post": {
+                    "summary": f"{action} the document",
+                    "responses": {
+                        "204": {"description": "done"},
+                        **_error_responses(400, 401, 404),
+                    },
+                }
+            }
+    for es, key in MASTER_KEYS.items():
+        paths[f"/b1s/v1/{es}"] = {
+            "get": {
+                "summary": f"List {es} (read-only)",
+                "parameters": _query_params(),
+                "responses": {"200": {"description": "collection"}},
+            }
+        }
+        paths[f"/b1s/v1/{es}('{{{key}}}')"] = {
+            "get": {
+                "summary": f"One of {es} by {key} ('' escapes a quote)",
+                "responses": {"200": {"description": "entity"}, **_error_responses(404)},
+            }
+        }
+    admin = {
+        "/__admin/documents": (
+            "get",
+            "Every document ever created: entity_set, object_type, DocEntry, DocNum, committed_at, request_id, request, document (?entity_set=)",
+        ),
+        "/__admin/journal": (
+            "get",
+            "Request journal (ring buffer): id, at, method, path, query, status, duration_ms, session, fault (?limit=)",
+        ),
+        "/__admin/reset": (
+            "post",
+            "Forget documents, sessions, journal; master data back to the catalog",
+        ),
+        "/__admin/master-data": (
+            "post",
+            "Upload a catalog JSON (replace) or SL-shaped rows {Items, BusinessPartners, Warehouses, VatGroups} (upsert)",
+        ),
+        "/__admin/sessions": ("get", "Live session ids (DELETE drops all, like an SL restart)"),
+        "/__admin/health": ("get", "Liveness and counts"),
+        "/__admin/openapi.json": ("get", "This document"),
+    }
+    for path, (method, summary) in admin.items():
+        paths[path] = {
+            method: {
+                "summary": summary,
+                "security": [],
+                "responses": {"200": {"description": "JSON"}},
+            }
+        }
+    paths["/__admin/sessions"]["delete"] = {
+        "summary": "Drop every session",
+        "security": [],
+        "responses": {"200": {"description": "{dropped: n}"}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fakesap — SAP Business One Service Layer emulator (subset)",
+            "version": "1.0.0",
+            "description": "Every /b1s/v1 path also exists under /b1s/v2 (OData v4 JSON: @odata.context, @odata.count, @odata.nextLink, string error codes). Errors are the SL error object.",
+        },
+        "servers": [{"url": "http://127.0.0.1:50000"}],
+        "components": {
+            "securitySchemes": {
+                "B1SESSION": {"type": "apiKey", "in": "cookie", "name": "B1SESSION"}
+            },
+            "schemas": {
+                "Login": {
+                    "type": "object",
+                    "required": ["CompanyDB", "UserName", "Password"],
+                    "properties": {
+                        "CompanyDB": {"type": "string"},
+                        "UserName": {"type": "string"},
+                        "Password": {"type": "string"},
+                        "Language": {"type": "integer"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": ["integer", "string"]},
+                                "message": {
+                                    "oneOf": [
+                                        {"type": "string"},
+                                        {
+                                            "type": "object",
+                                            "properties": {
+                                                "lang": {"type": "string"},
+                                                "value": {"type": "string"},
+                                            },
+                                        },
+                                    ]
+                                },
+                            },
+                        }
+                    },
+                },
+                "DocumentLine": {
+                    "type": "object",
+                    "properties": {
+                        n: {}
+                        for n in (
+                            "ItemCode",
+                            "Quantity",
+                            "Price",
+                            "UnitPrice",
+                            "DiscountPercent",
+                            "PriceAfterVAT",
+                            "LineTotal",
+                            "VatGroup",
+                            "TaxCode",
+                            "WarehouseCode",
+                            "BaseType",
+                            "BaseEntry",
+                            "BaseLine",
+                            "LineNum",
+                        )
+                    },
+                    "additionalProperties": False,
+                },
+                "Document": {
+                    "type": "object",
+                    "required": ["CardCode", "DocumentLines"],
+                    "properties": {
+                        **{
+                            n: {}
+                            for n in (
+                                "CardCode",
+                                "DocDate",
+                                "DocDueDate",
+                                "TaxDate",
+                                "NumAtCard",
+                                "Comments",
+                                "DocCurrency",
+                                "DiscountPercent",
+                                "Series",
+                            )
+                        },
+                        "DocumentLines": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/DocumentLine"},
+                        },
+                        "DocumentAdditionalExpenses": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    n: {}
+                                    for n in (
+                                        "ExpenseCode",
+                                        "LineTotal",
+                                        "LineGross",
+                                        "VatGroup",
+                                        "TaxCode",
+                                        "Remarks",
+                                    )
+                                },
+                            },
+                        },
+                    },
+                    "description": "U_ fields declared in config are accepted; anything else is refused.",
+                },
+                "Payment": {
+                    "type": "object",
+                    "required": ["CardCode"],
+                    "properties": {
+                        **{
+                            n: {}
+                            for n in (
+                                "CardCode",
+                                "DocDate",
+                                "CashSum",
+                                "TransferSum",
+                                "TransferAccount",
+                                "TransferReference",
+                                "Remarks",
+                            )
+                        },
+                        "PaymentInvoices": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"DocEntry": {}, "SumApplied": {}, "InvoiceType": {}},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "security": [{"B1SESSION": []}],
+        "paths": paths,
+        "x-root": root,
+    }
+
+
+def write(path: Path | None = None) -> Path:
+    target = path or Path(__file__).with_name("openapi.json")
+    target.write_text(json.dumps(build_openapi(), indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return target
+
+
+if __name__ == "__main__":
+    print(write())

@@ -1,0 +1,165 @@
+"""Write-through SQLite persistence, so a restarted fakesap keeps every document.
+
+A real Service Layer restart loses sessions but never committed documents, numbering or
+stock; fakesap keeps the in-memory tables as the source of truth for reads and writes each
+committed change through to one SQLite file (WAL, ``synchronous=NORMAL``). Sessions are not
+persisted: after a restart every client gets the 401 and logs in again, as with the real SL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fakesap.documents.schema import DECIMAL_FIELDS
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    entity_set TEXT NOT NULL, doc_entry INTEGER NOT NULL, body TEXT NOT NULL,
+    gross TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (entity_set, doc_entry));
+CREATE TABLE IF NOT EXISTS truth (
+    seq INTEGER PRIMARY KEY, entity_set TEXT NOT NULL, doc_entry INTEGER NOT NULL,
+    doc_num INTEGER NOT NULL, committed_at REAL NOT NULL, request_id TEXT, request TEXT);
+CREATE TABLE IF NOT EXISTS counters (
+    entity_set TEXT PRIMARY KEY, next_entry INTEGER NOT NULL, next_num INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS master (
+    entity_set TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (entity_set, key));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _encode_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_encode_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decimal_hook(obj: dict[str, Any]) -> dict[str, Any]:
+    for key, value in obj.items():
+        if key in DECIMAL_FIELDS and isinstance(value, str):
+            obj[key] = Decimal(value)
+    return obj
+
+
+def loads(text: str) -> Any:
+    return json.loads(text, object_hook=_decimal_hook)
+
+
+@dataclass
+class TruthRow:
+    entity_set: str
+    doc_entry: int
+    doc_num: int
+    committed_at: float
+    request_id: str | None
+    request: dict[str, Any] | None
+
+
+@dataclass
+class Snapshot:
+    """Everything read back from the file at start-up."""
+
+    documents: dict[str, dict[int, tuple[dict[str, Any], frozenset[int]]]]
+    truth: list[TruthRow]
+    counters: dict[str, tuple[int, int]]
+    master: dict[str, dict[str, dict[str, Any]]]
+
+
+class SqlitePersistence:
+    """One SQLite file; every method is one short transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def load(self) -> Snapshot:
+        docs: dict[str, dict[int, tuple[dict[str, Any], frozenset[int]]]] = {}
+        for es, entry, body, gross in self.conn.execute(
+            "SELECT entity_set, doc_entry, body, gross FROM documents ORDER BY entity_set, doc_entry"
+        ):
+            docs.setdefault(es, {})[int(entry)] = (loads(body), frozenset(json.loads(gross)))
+        truth = [
+            TruthRow(es, int(entry), int(num), float(at), rid, json.loads(req) if req else None)
+            for es, entry, num, at, rid, req in self.conn.execute(
+                "SELECT entity_set, doc_entry, doc_num, committed_at, request_id, request FROM truth ORDER BY seq"
+            )
+        ]
+        counters = {
+            es: (int(e), int(n))
+            for es, e, n in self.conn.execute(
+                "SELECT entity_set, next_entry, next_num FROM counters"
+            )
+        }
+        master: dict[str, dict[str, dict[str, Any]]] = {}
+        for es, key, body in self.conn.execute("SELECT entity_set, key, body FROM master"):
+            master.setdefault(es, {})[key] = loads(body)
+        return Snapshot(docs, truth, counters, master)
+
+    def commit(
+        self,
+        *,
+        documents: Iterable[tuple[str, int, dict[str, Any], frozenset[int]]] = (),
+        truth: TruthRow | None = None,
+        counters: tuple[str, int, int] | None = None,
+        master: Iterable[tuple[str, str, dict[str, Any]]] = (),
+    ) -> None:
+        """Write one logical change (a document and what it touched) atomically."""
+        cur = self.conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            for es, entry, body, gross in documents:
+                cur.execute(
+                    "INSERT OR REPLACE INTO documents (entity_set, doc_entry, body, gross) VALUES (?, ?, ?, ?)",
+                    (es, entry, dumps(body), json.dumps(sorted(gross))),
+                )
+            if truth is not None:
+                cur.execute(
+                    "INSERT INTO truth (entity_set, doc_entry, doc_num, committed_at, request_id, request) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        truth.entity_set,
+                        truth.doc_entry,
+                        truth.doc_num,
+                        truth.committed_at,
+                        truth.request_id,
+                        dumps(truth.request) if truth.request is not None else None,
+                    ),
+                )
+            if counters is not None:
+                cur.execute(
+                    "INSERT OR REPLACE INTO counters (entity_set, next_entry, next_num) VALUES (?, ?, ?)",
+                    counters,
+                )
+            for es, key, body in master:
+                cur.execute(
+                    "INSERT OR REPLACE INTO master (entity_set, key, body) VALUES (?, ?, ?)",
+                    (es, key, dumps(body)),
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def wipe(self, master: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Forget every document and reseed master data (``/__admin/reset``)."""
+        cur = self.conn.cursor()
+        cur.execute("BEGIN")
+        for table in ("documents", "truth", "counters", "master"):
+            cur.execute(f"DELETE FROM {table}")
+        cur.execute("COMMIT")
+        self.commit(master=master)
+
+    def close(self) -> None:
+        self.conn.close()

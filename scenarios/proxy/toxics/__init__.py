@@ -1,0 +1,1 @@
+"""Toxics: one module per toxic, all registered by name in ``registry.TOXICS``."""

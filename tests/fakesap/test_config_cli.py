@@ -1,0 +1,97 @@
+"""Config files (TOML/YAML) and the ``sapchaos fakesap serve`` options."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from fakesap.cli import config_from_args, register
+from fakesap.config import ConfigError, load_config
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_toml_config(tmp_path: Path) -> None:
+    path = tmp_path / "fakesap.toml"
+    path.write_text(
+        """
+session_timeout_min = 5
+route_node = 3
+uniqueness_guard_udf = "U_IdemKey"
+page_size = 50
+[[companies]]
+db = "SBO_SHOP"
+users = { bridge = "pw" }
+[udfs]
+ORDR = ["U_IdemKey", "U_Channel"]
+[faults]
+seed = 4
+[backoffice]
+enabled = true
+callback_events = ["order.shipped"]
+"""
+    )
+    config = load_config(path)
+    assert config.session_timeout_min == 5 and config.route_node == 3 and config.page_size == 50
+    shop = config.company("SBO_SHOP")
+    assert shop is not None and shop.users == {"bridge": "pw"}
+    assert config.udfs == {"ORDR": ("U_IdemKey", "U_Channel")}
+    assert (
+        config.faults.seed == 4
+        and config.backoffice.enabled
+        and config.backoffice.callback_events == ("order.shipped",)
+    )
+
+
+def test_yaml_config_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "fakesap.yaml"
+    path.write_text(
+        "fakesap:\n  companies:\n    - db: X\n      users: [{name: a, password: b}]\n  journal_size: 7\n"
+    )
+    config = load_config(path)
+    assert config.companies[0].users == {"a": "b"} and config.journal_size == 7
+    bad = tmp_path / "bad.toml"
+    bad.write_text("sesion_timeout = 3\n")
+    with pytest.raises(ConfigError, match="sesion_timeout"):
+        load_config(bad)
+    with pytest.raises(ConfigError):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_serve_options_override_the_file(tmp_path: Path) -> None:
+    args = parse(
+        [
+            "fakesap",
+            "serve",
+            "--port",
+            "1",
+            "--persist",
+            str(tmp_path / "s.sqlite"),
+            "--uniqueness-guard",
+            "U_IdemKey",
+            "--faults",
+            "calm",
+            "--seed",
+            "9",
+            "--session-timeout",
+            "2",
+            "--page-size",
+            "7",
+        ]
+    )
+    config = config_from_args(args)
+    assert config.persist_path and config.persist_path.endswith("s.sqlite")
+    assert (
+        config.uniqueness_guard_udf == "U_IdemKey"
+        and config.session_timeout_min == 2
+        and config.page_size == 7
+    )
+    assert (
+        config.faults.profile == "calm" and config.faults.seed == 9 and config.backoffice.seed == 9
+    )

@@ -1,0 +1,74 @@
+"""SQLite persistence: a restarted fakesap keeps documents, numbering, stock and ground
+truth (the "SAP restarts" scenarios); sessions are gone, as with a real SL restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakesap.config import FakeSapConfig
+
+from .conftest import StartSL
+from .sl_client import D, order
+
+
+async def test_documents_numbering_stock_and_truth_survive_restart(
+    start_sl: StartSL, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "sap.sqlite")
+    config = FakeSapConfig(persist_path=path, uniqueness_guard_udf="U_IdemKey")
+    sl = await start_sl(config)
+    first = await sl.create(
+        "Orders", order(1, lines=[{"ItemCode": "BREAD-MIX", "Quantity": 3, "PriceAfterVAT": 2.15}])
+    )
+    await sl.create("Orders", order(2, lines=[{"ItemCode": "LAMP-DESK", "Quantity": 4}]))
+    await sl.create(
+        "DeliveryNotes",
+        {
+            "CardCode": "C10011",
+            "DocumentLines": [{"BaseType": 17, "BaseEntry": 2, "BaseLine": 0, "Quantity": 1}],
+        },
+    )
+    await sl.patch("Orders(1)", {"Comments": "patched"})
+    await sl.server.close()  # fakesap stops
+
+    again = await start_sl(
+        FakeSapConfig(persist_path=path, uniqueness_guard_udf="U_IdemKey"), login=False
+    )
+    r = await again.get("Orders(1)")
+    assert r.status == 401  # sessions did not survive
+    await again.login()
+    doc = (await again.get("Orders(1)")).json
+    assert doc["Comments"] == "patched"
+    assert doc["DocTotal"] == first["DocTotal"] == D("6.45")
+    assert doc["DocumentLines"][0]["LineTotal"] == first["DocumentLines"][0]["LineTotal"]
+    lamp = (await again.get("Items('LAMP-DESK')")).json["ItemWarehouseInfoCollection"][0]
+    assert (lamp["InStock"], lamp["Committed"]) == (39, 3)
+    assert (await again.get("Orders(2)")).json["DocumentLines"][0]["RemainingOpenQuantity"] == 3
+    third = await again.create("Orders", order(3))
+    assert (third["DocEntry"], third["DocNum"]) == (3, 100003)
+    assert (await again.post("Orders", order(1))).status == 400  # guard index rebuilt
+    truth = (await again.admin("documents"))["documents"]
+    assert [(d["entity_set"], d["DocEntry"]) for d in truth] == [
+        ("Orders", 1),
+        ("Orders", 2),
+        ("DeliveryNotes", 1),
+        ("Orders", 3),
+    ]
+    assert truth[0]["request"]["body"]["U_IdemKey"] == "wc:1:order"
+    assert truth[0]["document"]["Comments"] == "patched"
+    # PATCH after restart still knows the gross-priced line
+    await again.patch("Orders(1)", {"DocumentLines": [{"LineNum": 0, "Quantity": 2}]})
+    assert (await again.get("Orders(1)")).json["DocTotal"] == D("4.30")
+
+
+async def test_reset_wipes_the_file_too(start_sl: StartSL, tmp_path: Path) -> None:
+    path = str(tmp_path / "sap.sqlite")
+    sl = await start_sl(FakeSapConfig(persist_path=path))
+    await sl.create("Orders", order(1))
+    assert (await sl.post("/__admin/reset")).status == 200
+    await sl.server.close()
+    again = await start_sl(FakeSapConfig(persist_path=path))
+    assert (await again.get("Orders/$count")).text == "0"
+    lamp = (await again.get("Items('TSH-RED-M')")).json["ItemWarehouseInfoCollection"][0]
+    assert lamp["Committed"] == 0
+    assert (await again.create("Orders", order(1)))["DocEntry"] == 1

@@ -1,0 +1,124 @@
+"""The async scenario client, the ``toxiproxy()`` helper, and ``sapchaos proxy serve``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from sapchaos.net import free_port
+from scenarios.proxy.cli import register
+from scenarios.proxy.client import ToxiproxyError
+from scenarios.proxy.server import EmbeddedToxiproxy, toxiproxy
+from tests.proxy.conftest import read_until_closed, round_trip
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_helper_starts_embedded_and_client_covers_the_api(echo_port: int) -> None:
+    async with toxiproxy(seed=3) as tp:
+        assert "version" in await tp.version()
+        created = await tp.create("c1", f"127.0.0.1:{echo_port}")
+        assert created["enabled"] is True
+        with pytest.raises(ToxiproxyError) as err:
+            await tp.create("c1", f"127.0.0.1:{echo_port}")
+        assert err.value.status == 409 and err.value.message == "proxy already exists"
+        toxic = await tp.add_toxic("c1", "latency", stream="upstream", latency=150)
+        assert toxic["name"] == "latency_upstream"
+        host, port = created["listen"].rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        assert await round_trip(reader, writer) >= 0.15
+        await tp.update_toxic("c1", "latency_upstream", latency=0)
+        assert [t["attributes"]["latency"] for t in await tp.toxics("c1")] == [0]
+        await tp.remove_toxic("c1", "latency_upstream")
+        async with tp.down("c1"):
+            assert (await tp.get("c1"))["enabled"] is False
+            assert await read_until_closed(reader) == b""
+        populated = await tp.populate(
+            [{"name": "c2", "upstream": f"127.0.0.1:{echo_port}", "listen": "127.0.0.1:0"}]
+        )
+        assert [p["name"] for p in populated] == ["c2"]
+        assert set(await tp.proxies()) == {"c1", "c2"}
+        await tp.reset()
+        await tp.delete("c2")
+        with pytest.raises(ToxiproxyError) as err:
+            await tp.get("c2")
+        assert err.value.status == 404
+        writer.close()
+
+
+async def test_helper_uses_a_given_url_instead_of_starting_one() -> None:
+    async with EmbeddedToxiproxy("127.0.0.1", 0) as server, toxiproxy(server.url) as tp:
+        await tp.create("outside", "127.0.0.1:9")
+        assert "outside" in server.collection.proxies
+
+
+async def test_config_file_populates_at_start(tmp_path: Path, echo_port: int) -> None:
+    config = tmp_path / "populate.json"
+    config.write_text(
+        json.dumps([{"name": "cfg", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{echo_port}"}])
+    )
+    async with EmbeddedToxiproxy("127.0.0.1", 0, config=config) as server:
+        assert server.collection.get("cfg").enabled
+
+
+def test_register_adds_proxy_serve_with_its_options() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["proxy", "serve", "--port", "9999", "--config", "p.json"])
+    assert (args.host, args.port, args.config) == ("127.0.0.1", 9999, "p.json")
+    assert callable(args.func)
+    assert parser.parse_args(["proxy", "serve"]).port == 8474
+
+
+async def test_proxy_serve_process_answers_the_api(tmp_path: Path, echo_port: int) -> None:
+    port = free_port()
+    config = tmp_path / "populate.json"
+    config.write_text(
+        json.dumps([{"name": "srv", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{echo_port}"}])
+    )
+    script = (
+        "import argparse, sys; from scenarios.proxy.cli import register; "
+        "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
+        "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *[
+            sys.executable,
+            "-c",
+            script,
+            "proxy",
+            "serve",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        async with aiohttp.ClientSession() as session:
+            while True:
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/proxies") as resp:
+                        body = await resp.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "proxy serve did not start"
+                    await asyncio.sleep(0.1)
+        assert body["srv"]["enabled"] is True
+    finally:
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
