@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 #: modules whose ``register`` adds subcommands, in the order ``--help`` lists them
 COMMAND_MODULES = (
-    "scenarios.cli",  # demo, up, scenario run/list, proxy serve
+    "scenarios.cli",  # demo, up, scenario run/list
     "fakesap.cli",  # fakesap serve
     "fakeshop.cli",  # fakeshop serve
     "bridge.cli",  # bridge serve, dlq, quarantine

@@ -88,12 +88,12 @@ async def test_06_jitter_spreads_delays_and_toxicity_is_per_connection(
 
     async def delayed_fraction(toxicity: float, connections: int) -> int:
         await target.call("DELETE", f"/proxies/{name}/toxics/latency_downstream")
-        await target.toxic(name, type="latency", toxicity=toxicity, attributes={"latency": 250})
+        await target.toxic(name, type="latency", toxicity=toxicity, attributes={"latency": 600})
 
         async def one() -> bool:
             r, w = await asyncio.open_connection(host, port)
             try:
-                return await round_trip(r, w) >= 0.25
+                return await round_trip(r, w) >= 0.6
             finally:
                 w.close()
 
