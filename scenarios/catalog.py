@@ -6,11 +6,14 @@ and heals, partitions through the proxy, process kills) grows here, one entry ea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarios.stack import StackSettings
+from scenarios.stack import EmbeddedStack, StackSettings
+
+Timeline = Callable[[EmbeddedStack], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Scenario:
     #: the faults the report lists (what this scenario injects, for humans and CI)
     faults: list[dict[str, Any]] = field(default_factory=list)
     timeout_s: float = 120.0
+    #: faults and heals over time, run alongside the load (None: nothing happens)
+    timeline: Timeline | None = None
 
 
 def _smoke(seed: int) -> StackSettings:
@@ -76,6 +81,18 @@ def _fast_retry() -> Any:
     return RetryPolicy(base_s=0.05, cap_s=1.0, max_attempts=30, max_age_s=600.0)
 
 
+async def _partition_sap(stack: EmbeddedStack) -> None:
+    """Cut the bridge→SAP link for 3 s shortly after the orders start, then heal it."""
+    assert stack.proxy is not None, "the sap-partition scenario needs the proxy"
+    await asyncio.sleep(0.3)
+    async with stack.proxy.down("bridge_to_sap"):
+        await asyncio.sleep(3.0)
+
+
+def _flaky_free(seed: int) -> StackSettings:
+    return StackSettings(seed=seed, bridge_overrides={"retry": _fast_retry()})
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -106,6 +123,14 @@ SCENARIOS: dict[str, Scenario] = {
             200,
             _flaky,
             [{"kind": "sap_fault", **_FLAKY}],
+        ),
+        Scenario(
+            "sap-partition",
+            "the bridge→SAP link is down for 3 s while orders arrive (proxy disabled, then healed)",
+            200,
+            _flaky_free,
+            [{"kind": "partition", "link": "bridge_to_sap", "after_s": 0.3, "duration_s": 3.0}],
+            timeline=_partition_sap,
         ),
     )
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from dataclasses import replace
@@ -41,7 +42,10 @@ async def run_scenario(
         out.write(
             f"  fakesap {stack.sap_url}  fakeshop {stack.shop_url}  bridge {stack.bridge.url if stack.bridge else '-'}\n"
         )
+        timeline = asyncio.create_task(scenario.timeline(stack)) if scenario.timeline else None
         await stack.generate_orders(n)
+        if timeline is not None:
+            await timeline
         settled = await stack.wait_quiescent(n, timeout_s=scenario.timeout_s)
         histories = await stack.histories()
         fired = await stack.fault_history()

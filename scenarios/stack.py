@@ -10,6 +10,7 @@ emulators' ``/__admin`` ground truth.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from fakeshop.config import DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET, ShopC
 from sapchaos.logs import get_logger
 from sapchaos.net import free_port
 from scenarios.oracle import Histories
+from scenarios.proxy.client import ToxiproxyClient
+from scenarios.proxy.server import toxiproxy
 
 log = get_logger("scenarios.stack")
 
@@ -59,6 +62,14 @@ class StackSettings:
     sap_total_timeout_s: float = 10.0
     lease_s: float = 20.0
     bridge_overrides: dict[str, Any] = field(default_factory=dict)
+    #: route bridge→SAP, bridge→shop and shop→bridge through a Toxiproxy-compatible proxy
+    #: (embedded unless ``toxiproxy_url`` names a real one), so scenarios can cut links
+    proxy: bool = True
+    toxiproxy_url: str | None = None
+
+
+#: the proxied links: name → which side listens (the client's view) and which upstream
+LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge")
 
 
 @dataclass
@@ -69,9 +80,15 @@ class EmbeddedStack:
     sap_url: str = ""
     shop_url: str = ""
     bridge: BridgeRuntime | None = None
+    #: the proxy's API client when ``settings.proxy`` (drive partitions and toxics with it)
+    proxy: ToxiproxyClient | None = None
+    #: link name → the address clients connect to (``host:port``)
+    links: dict[str, str] = field(default_factory=dict)
+    _exit: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _runners: list[web.AppRunner] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _http: aiohttp.ClientSession | None = None
+    _webhook_url: str = ""
 
     async def __aenter__(self) -> EmbeddedStack:
         await self.start()
@@ -93,6 +110,29 @@ class EmbeddedStack:
         shop_cfg = ShopConfig(seed=s.seed)
         self.shop_url = await self._serve(create_shop_app(shop_cfg))
 
+        bridge_port = free_port()
+        sap_for_bridge, shop_for_bridge, bridge_for_shop = (
+            self.sap_url,
+            self.shop_url,
+            f"http://127.0.0.1:{bridge_port}",
+        )
+        if s.proxy:
+            self.proxy = await self._exit.enter_async_context(
+                toxiproxy(s.toxiproxy_url, seed=s.seed)
+            )
+            upstreams = {
+                "bridge_to_sap": self.sap_url,
+                "bridge_to_shop": self.shop_url,
+                "shop_to_bridge": bridge_for_shop,
+            }
+            for name, url in upstreams.items():
+                created = await self.proxy.create(name, url.removeprefix("http://"))
+                self.links[name] = str(created["listen"])
+            sap_for_bridge = f"http://{self.links['bridge_to_sap']}"
+            shop_for_bridge = f"http://{self.links['bridge_to_shop']}"
+            bridge_for_shop = f"http://{self.links['shop_to_bridge']}"
+        self._webhook_url = f"{bridge_for_shop}/webhooks/woocommerce"
+
         dsn = s.store_dsn
         if dsn is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="sapchaos-")
@@ -101,18 +141,18 @@ class EmbeddedStack:
         user, password = next(iter(company.users.items()))
         bridge_cfg = BridgeConfig(
             store_dsn=dsn,
-            sap_base_url=f"{self.sap_url}/b1s/v1",
+            sap_base_url=f"{sap_for_bridge}/b1s/v1",
             sap_company=company.db,
             sap_user=user,
             sap_password=password,
             sap_total_timeout_s=s.sap_total_timeout_s,
             lease_s=s.lease_s,
-            shop_base_url=self.shop_url,
+            shop_base_url=shop_for_bridge,
             shop_consumer_key=DEFAULT_CONSUMER_KEY,
             shop_consumer_secret=DEFAULT_CONSUMER_SECRET,
             webhook_secrets=(s.webhook_secret,),
             host="127.0.0.1",
-            port=free_port(),
+            port=bridge_port,
             workers=s.workers,
         ).replace(**s.bridge_overrides)
         self.bridge = BridgeRuntime(bridge_cfg, seed=s.seed)
@@ -129,6 +169,8 @@ class EmbeddedStack:
         if self.bridge is not None:
             await self.bridge.stop()
             self.bridge = None
+        await self._exit.aclose()
+        self.proxy = None
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -158,7 +200,7 @@ class EmbeddedStack:
                     {
                         "name": f"sapchaos bridge {topic}",
                         "topic": topic,
-                        "delivery_url": f"{self.bridge.url}/webhooks/woocommerce",
+                        "delivery_url": self._webhook_url,
                         "secret": self.settings.webhook_secret,
                         "status": "active",
                     },

@@ -13,12 +13,12 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    from sapchaos.logs import configure_logging
-
-    configure_logging("INFO", sys.stderr)
     code: int = args.func(args)
     return code
 
 
 if __name__ == "__main__":
+    from sapchaos.logs import configure_logging
+
+    configure_logging("INFO", sys.stderr)  # JSON lines on stderr; results on stdout
     raise SystemExit(main(sys.argv[1:]))

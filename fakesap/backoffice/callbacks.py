@@ -13,7 +13,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ import aiohttp
 
 from fakesap.faults.base import RequestView
 from fakesap.faults.engine import FaultEngine
+from fakesap.http.wire import dumps_bytes
 from sapchaos.logs import get_logger
 
 log = get_logger("fakesap.backoffice.callbacks")
@@ -97,7 +97,7 @@ class CallbackSender:
 
     async def _deliver(self, record: CallbackRecord) -> None:
         assert self.http is not None
-        body = json.dumps(record.event, separators=(",", ":")).encode()
+        body = dumps_bytes(record.event)  # SL numbers (Decimal) as JSON numbers
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "fakesap-backoffice/1.0",

@@ -19,7 +19,7 @@ CATALOG = load_catalog()
 
 
 def converted(order: dict[str, object], event_type: str = "order.created") -> dict[str, object]:
-    _, body = magento_event(CATALOG, order, event_type)  # type: ignore[arg-type]
+    _, body = magento_event(CATALOG, order, event_type)
     event = parse_event(body)
     return magento_to_woo(event.order, CATALOG)
 
