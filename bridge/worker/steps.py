@@ -50,9 +50,10 @@ async def _lookup(ctx: StepContext, entity_set: str, idem_key: str) -> dict[str,
         idem_key,
         lambda: ctx.deps.sap.find_by_udf(entity_set, "U_IdemKey", idem_key),
     )
-    live = [d for d in found if d.get("Cancelled") != "tYES"] or found
-    if len(found) > 1:
-        log.warning("duplicate_documents_in_sap", idem_key=idem_key, count=len(found))
+    # a cancelled document under our key (e.g. a partial one we cancelled) does not count
+    live = [d for d in found if d.get("Cancelled") != "tYES"]
+    if len(live) > 1:
+        log.warning("duplicate_documents_in_sap", idem_key=idem_key, count=len(live))
     return min(live, key=lambda d: int(d.get("DocEntry", 0))) if live else None
 
 

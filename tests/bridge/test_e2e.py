@@ -324,9 +324,13 @@ async def test_lifecycle_payment_delivery_invoice_back_to_shop_then_refund(sqlit
             line = second["line_items"][0]
             unit = f"{float(line['total']) / line['quantity']:.2f}"
             await st.woo.request(
-                "POST", f"orders/{ids[1]}/refunds",
-                {"amount": unit, "api_refund": False,
-                 "line_items": [{"id": line["id"], "quantity": 1, "refund_total": unit}]},
+                "POST",
+                f"orders/{ids[1]}/refunds",
+                {
+                    "amount": unit,
+                    "api_refund": False,
+                    "line_items": [{"id": line["id"], "quantity": 1, "refund_total": unit}],
+                },
             )
             await st.drain_shop()
 
@@ -335,9 +339,14 @@ async def test_lifecycle_payment_delivery_invoice_back_to_shop_then_refund(sqlit
 
             assert await wait_until(two_credit_notes, 20, 0.3)
             await rt.wait_idle(10)
-            notes_by_key = {d["document"]["U_IdemKey"]: d["document"] for d in await st.sap_documents("CreditNotes")}
+            notes_by_key = {
+                d["document"]["U_IdemKey"]: d["document"]
+                for d in await st.sap_documents("CreditNotes")
+            }
             assert len(notes_by_key) == 2
-            partial = next(d for k, d in notes_by_key.items() if k.startswith(f"wc:{ids[1]}:refund:"))
+            partial = next(
+                d for k, d in notes_by_key.items() if k.startswith(f"wc:{ids[1]}:refund:")
+            )
             [cl] = partial["DocumentLines"]
             assert cl["ItemCode"] == line["sku"] and float(cl["Quantity"]) == 1.0
             assert await rt.store.list_dead_letters() == []  # type: ignore[union-attr]
@@ -397,6 +406,14 @@ async def test_partial_document_cancelled_when_completion_refused(sqlite_dsn: st
             assert doc["Cancelled"] == "tYES"  # never left silently incomplete
             [dl] = await rt.store.list_dead_letters()  # type: ignore[union-attr]
             assert "partial SAP order" in dl.message and "cancelled" in dl.message
+            # the data is fixed; a replay creates a complete order (the cancelled one stays)
+            await st.clear_faults()
+            assert await rt.store.replay_dead_letter(dl.id)  # type: ignore[union-attr]
+            assert await rt.wait_idle(20)
+            docs = [d["document"] for d in await st.sap_documents()]
+            live = [d for d in docs if d["Cancelled"] != "tYES"]
+            assert len(docs) == 2 and len(live) == 1
+            assert len(live[0]["DocumentLines"]) == len(order["line_items"])
 
 
 async def test_sap_callbacks_record_delivery_and_invoice(sqlite_dsn: str) -> None:
@@ -493,3 +510,56 @@ async def test_same_bridge_against_service_layer_v2(sqlite_dsn: str) -> None:
             async with st.http.get(st.sap_admin("journal")) as r:
                 paths = {e["path"] for e in (await r.json())["requests"]}
             assert any(p.startswith("/b1s/v2/Orders") for p in paths)
+
+
+async def test_session_expiry_relogins_transparently(sqlite_dsn: str) -> None:
+    async with stack() as st:
+        await st.add_fault(
+            {
+                "id": "churn",
+                "fault": "session_expiry",
+                "probability": 0.3,
+                "params": {"scope": "all"},
+            }
+        )
+        async with BridgeRuntime(bridge_config(sqlite_dsn, st.sap_url, st.shop_url)) as rt:
+            await st.subscribe(rt.url)
+            ids = await st.generate(10)
+            await settle(st, rt)
+            assert await st.sap_orders_by_key() == {f"wc:{i}:order": 1 for i in ids}
+            assert rt.sap is not None and rt.sap.logins > 1
+            assert await rt.store.list_dead_letters() == []  # type: ignore[union-attr]
+
+
+async def test_fakesap_backoffice_callbacks_complete_the_shop_order(sqlite_dsn: str) -> None:
+    """fakesap's real back office sends signed callbacks; no poller role runs."""
+    from sapchaos.net import free_port
+
+    port, secret = free_port(), "cb-secret"
+    backoffice = {
+        "enabled": True,
+        "tick_s": 0.2,
+        "delay_s": 0.2,
+        "callback_secret": secret,
+        "callback_url": f"http://127.0.0.1:{port}/callbacks/sap",
+    }
+    async with stack(backoffice=backoffice) as st:
+        cfg = bridge_config(
+            sqlite_dsn,
+            st.sap_url,
+            st.shop_url,
+            port=port,
+            sap_callback_secret=secret,
+            roles=("ingress", "worker"),
+        )
+        async with BridgeRuntime(cfg) as rt:
+            await st.subscribe(rt.url)
+            [oid] = await st.generate(1)
+            await settle(st, rt)
+            await st.woo.update_order(
+                oid, {"status": "processing", "set_paid": True, "transaction_id": "tx_cb"}
+            )
+            assert await wait_until(lambda: _shop_status(st, oid, "completed"), 20, 0.3)
+            dlv = await rt.store.get_ledger(f"wc:{oid}:delivery")  # type: ignore[union-attr]
+            assert dlv is not None and dlv.status == "done"
+            assert rt.poller is None

@@ -24,7 +24,12 @@ def test_create_then_confirm_then_payment() -> None:
     assert step is not None and step.name == "confirm_to_shop"
     step = next_step(order, ledger(done("wc:1:order"), done("wc:1:note:confirmed")))
     assert step is not None and step.name == "record_payment"
-    assert next_step(order, ledger(done("wc:1:order"), done("wc:1:note:confirmed"), done("wc:1:payment"))) is None
+    assert (
+        next_step(
+            order, ledger(done("wc:1:order"), done("wc:1:note:confirmed"), done("wc:1:payment"))
+        )
+        is None
+    )
 
 
 def test_cancel_before_create_is_a_skip_once() -> None:

@@ -121,7 +121,7 @@ async def test_sigkill_20_times_during_500_orders(tmp_path: Path) -> None:
 
         feeder = asyncio.create_task(feed())
         while kills < 20:
-            await asyncio.sleep(rng.uniform(0.4, 1.6))
+            await asyncio.sleep(rng.uniform(0.3, 1.2))
             bridge.kill9()
             await bridge.wait()
             kills += 1

@@ -145,7 +145,9 @@ async def test_cancel_after_create_cancels_in_sap(sqlite_dsn: str) -> None:
         assert row is not None and row.status == "done"
 
 
-async def test_worker_whose_lease_lapses_stops_and_next_claim_finishes_once(sqlite_dsn: str) -> None:
+async def test_worker_whose_lease_lapses_stops_and_next_claim_finishes_once(
+    sqlite_dsn: str,
+) -> None:
     """Renewal fails (another worker took over, or the store was unreachable): the worker
     cancels its own work mid-call; after the lease expires the next claim looks the key up
     and adopts the document the interrupted call committed. One SAP order."""
@@ -153,7 +155,7 @@ async def test_worker_whose_lease_lapses_stops_and_next_claim_finishes_once(sqli
         store = m.rt.store
         assert store is not None
         real_renew = store.renew_lease
-        refused = []
+        refused: list[int] = []
 
         async def refuse_first(lease, lease_s):  # type: ignore[no-untyped-def]
             if not refused:
