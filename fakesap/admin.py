@@ -7,7 +7,6 @@ and the OpenAPI description of the emulated subset.
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any
 
@@ -85,4 +84,3 @@ def add_admin_routes(app: web.Application, state: FakeSap) -> None:
     app.router.add_route("DELETE", "/__admin/sessions", sessions)
     app.router.add_get("/__admin/openapi.json", openapi)
     app.router.add_get("/__admin/health", health)
-    _ = json

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from fakesap.documents.payments import prepare_payment
 from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS, PAYMENT_SETS, DocKind
 from fakesap.documents.totals import ZERO
 from fakesap.errors import SLError
-from fakesap.journal import Journal, iso_ms, request_for_json
+from fakesap.journal import Journal, iso_ms
 from fakesap.masterdata import (
     MASTER_KEYS,
     MASTER_SETS,
@@ -243,7 +243,7 @@ class FakeSap:
     def _persist(
         self,
         docs: list[tuple[str, int]],
-        items: set[str] = frozenset(),  # type: ignore[assignment]
+        items: Iterable[str] = (),
         truth: TruthRecord | None = None,
         counters: str | None = None,
     ) -> None:
@@ -257,7 +257,7 @@ class FakeSap:
                 truth.doc_num,
                 truth.committed_at,
                 truth.request_id,
-                request_for_json(truth.request),
+                truth.request,
             )
             if truth
             else None,

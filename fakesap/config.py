@@ -44,6 +44,7 @@ class FakeSapConfig:
 
     companies: tuple[Company, ...] = field(default_factory=default_companies)
     session_timeout_min: int = 30  # SessionTimeout in the Login reply; idle limit
+    max_sessions_per_user: int = 0  # 0 = unlimited; else Login fails when a user has this many
     route_node: int = 1  # ROUTEID=.node<N>
     version: str = "1000190"  # "Version" in the Login reply (B1 10.0 FP 2405-like)
     catalog_path: str | None = None  # None: the packaged sapchaos catalog

@@ -39,6 +39,13 @@ ERRORS: dict[str, ErrorKind] = {
             -304,
             "Login failed: company database '{company}' does not exist",
         ),
+        # licence/session exhaustion; the exact SL text is unconfirmed
+        ErrorKind(
+            "too_many_sessions",
+            401,
+            -304,
+            "Login failed: user '{user}' already has {limit} sessions; log out or reuse a session",
+        ),
         ErrorKind("no_matching_records", 404, -2028, "No matching records found (ODBC -2028)"),
         ErrorKind("resource_not_found", 404, -1, "Resource not found for the segment '{segment}'"),
         ErrorKind(

@@ -69,5 +69,14 @@ class SessionStore:
             del self._sessions[sid]
         return len(stale)
 
+    def count_for(self, company_db: str, user: str) -> int:
+        """Live (not idle-expired) sessions of one user."""
+        now = self.clock()
+        return sum(
+            1
+            for s in self._sessions.values()
+            if s.user == user and s.company_db == company_db and now - s.last_seen <= self.timeout_s
+        )
+
     def __len__(self) -> int:
         return len(self._sessions)

@@ -17,6 +17,9 @@ order that got a 200 must be there. Prints figures and ratios; never asserts.
 
     .venv/bin/python load/bench_ingress.py [--seconds 5] [--concurrency 64]
         [--store sqlite|postgres] [--repeats 3] [--client auto|wrk|aiohttp] [--seed 7]
+        [--sync NORMAL|FULL] [--naive shared|strict] [--bridge-set NAME=VALUE] …
+
+See docs/bench-ingress.md for how to read the figures.
 """
 
 from __future__ import annotations
@@ -183,18 +186,25 @@ def bare_app() -> web.Application:
     return app
 
 
-def naive_app(db_path: str, secret: str) -> web.Application:
+def naive_app(
+    db_path: str, secret: str, synchronous: str = "NORMAL", strict: bool = False
+) -> web.Application:
     """The naive durable receiver: HMAC check, then one INSERT + COMMIT per request on one
-    shared aiosqlite connection (WAL, synchronous=NORMAL), then 200."""
+    shared aiosqlite connection (WAL, synchronous=NORMAL by default), then 200.
+
+    On a shared connection, INSERTs of concurrent requests queue up before the first
+    COMMIT, which then commits them all (accidental batching). ``strict`` holds a lock
+    around INSERT + COMMIT: one transaction (and with synchronous=FULL one fsync) each."""
     import aiosqlite
 
     db_key: web.AppKey[aiosqlite.Connection] = web.AppKey("db", aiosqlite.Connection)
     key = secret.encode()
+    lock = asyncio.Lock() if strict else contextlib.nullcontext()
 
     async def open_db(app: web.Application) -> None:
         db = await aiosqlite.connect(db_path)
         await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute(f"PRAGMA synchronous={synchronous}")
         await db.execute(
             "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
             " delivery_id TEXT, body TEXT NOT NULL, received_at REAL NOT NULL)"
@@ -216,11 +226,17 @@ def naive_app(db_path: str, secret: str) -> web.Application:
         except (ValueError, KeyError, TypeError):
             return web.json_response({"code": "invalid_payload"}, status=400)
         db = request.app[db_key]
-        await db.execute(
-            "INSERT INTO inbox (order_id, delivery_id, body, received_at) VALUES (?, ?, ?, ?)",
-            (order_id, request.headers.get("X-WC-Webhook-Delivery-ID"), body.decode(), time.time()),
-        )
-        await db.commit()
+        async with lock:
+            await db.execute(
+                "INSERT INTO inbox (order_id, delivery_id, body, received_at) VALUES (?, ?, ?, ?)",
+                (
+                    order_id,
+                    request.headers.get("X-WC-Webhook-Delivery-ID"),
+                    body.decode(),
+                    time.time(),
+                ),
+            )
+            await db.commit()
         return web.json_response({"status": "accepted", "order_id": order_id})
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -234,8 +250,11 @@ def naive_app(db_path: str, secret: str) -> web.Application:
     return app
 
 
-def serve(target: str, port: int, db_path: str) -> int:
-    app = bare_app() if target == "bare" else naive_app(db_path, SECRET)
+def serve(target: str, port: int, db_path: str, synchronous: str, naive: str) -> int:
+    if target == "bare":
+        app = bare_app()
+    else:
+        app = naive_app(db_path, SECRET, synchronous, strict=naive == "strict")
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
     return 0
 
@@ -276,7 +295,12 @@ def free_port() -> int:
 
 
 def start_server(
-    target: str, workdir: Path, store_kind: str, bridge_env: dict[str, str] | None = None
+    target: str,
+    workdir: Path,
+    store_kind: str,
+    bridge_env: dict[str, str] | None = None,
+    sync: str = "NORMAL",
+    naive: str = "shared",
 ) -> Server:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -288,7 +312,7 @@ def start_server(
             schema = f"bench_ingress_{os.getpid()}_{uuid.uuid4().hex[:10]}"
             store = f"{PG_BASE}?schema={schema}"
         else:
-            store = f"sqlite:///{workdir / 'bridge.db'}"
+            store = f"sqlite:///{workdir / 'bridge.db'}?synchronous={sync}"
         env.update(bridge_env or {})
         env["SAPCHAOS_BRIDGE_WEBHOOK_SECRETS"] = SECRET
         cmd = [
@@ -299,7 +323,7 @@ def start_server(
     else:
         store = str(workdir / "naive.db") if target == "naive" else ""
         cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", target]
-        cmd += ["--port", str(port), "--db", store or "-"]
+        cmd += ["--port", str(port), "--db", store or "-", "--sync", sync, "--naive", naive]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     server = Server(target, proc, url, store, schema, log)
@@ -687,13 +711,15 @@ class Options:
     parts: int
     targets: tuple[str, ...]
     keep: bool = False
+    sync: str = "NORMAL"
+    naive: str = "shared"
     bridge_env: dict[str, str] = field(default_factory=dict)
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
 def measure(target: str, corpus: Corpus, opts: Options) -> Run:
     workdir = Path(tempfile.mkdtemp(prefix=f"sapchaos-bench-{target}-"))
-    server = start_server(target, workdir, opts.store, opts.bridge_env)
+    server = start_server(target, workdir, opts.store, opts.bridge_env, opts.sync, opts.naive)
     try:
         drive = (
             (lambda kind, s: run_wrk(server.url, corpus, kind, s, opts.concurrency, workdir))
@@ -784,6 +810,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=64, help="open keep-alive connections")
     ap.add_argument("--repeats", type=int, default=3, help="measurements per target (median)")
     ap.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument(
+        "--sync",
+        choices=("NORMAL", "FULL"),
+        default="NORMAL",
+        type=str.upper,
+        help="SQLite synchronous level of the naive receiver and the bridge's SQLite store",
+    )
+    ap.add_argument(
+        "--naive",
+        choices=("shared", "strict"),
+        default="shared",
+        help="naive receiver: shared connection (concurrent INSERTs share a COMMIT) or "
+        "strict (a lock: one transaction per request)",
+    )
     ap.add_argument("--client", choices=("auto", "wrk", "aiohttp"), default="auto")
     ap.add_argument("--client-procs", type=int, default=0, help="wrk threads / aiohttp procs")
     ap.add_argument("--orders", type=int, default=10_000, help="distinct orders in the corpus")
@@ -804,7 +844,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--db", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
-        return serve(args.serve, args.port, args.db)
+        return serve(args.serve, args.port, args.db, args.sync, args.naive)
 
     client = args.client
     if client == "auto":
@@ -818,7 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     opts = Options(
         args.seconds, args.warmup, args.concurrency, args.repeats, args.store, client, parts,
-        targets, args.keep, bridge_env(args.bridge_set),
+        targets, args.keep, args.sync, args.naive, bridge_env(args.bridge_set),
     )  # fmt: skip
     started = time.monotonic()
     load1, load5, _ = os.getloadavg()
@@ -837,7 +877,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"client: {client} ×{parts}, {opts.concurrency} keep-alive connections; "
         f"{opts.repeats} × {opts.seconds:g} s per target after {opts.warmup:g} s warm-up; "
-        f"bridge store: {opts.store}"
+        f"bridge store: {opts.store}; SQLite synchronous={opts.sync}; naive: {opts.naive}"
     )
     # rounds interleave the targets, so a change in the machine's load hits all of them
     for i in range(1, opts.repeats + 1):

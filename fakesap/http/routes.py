@@ -154,6 +154,9 @@ class SlHandlers:
         if now - self._last_purge > SESSION_PURGE_S:
             self.state.sessions.purge_idle()
             self._last_purge = now
+        limit = config.max_sessions_per_user
+        if limit and self.state.sessions.count_for(company.db, str(user)) >= limit:
+            raise SLError.of("too_many_sessions", user=str(user), limit=limit)
         session = self.state.sessions.new(company.db, str(user))
         root = service_root(request, version)
         reply: dict[str, Any] = (

@@ -95,3 +95,54 @@ def test_serve_options_override_the_file(tmp_path: Path) -> None:
     assert (
         config.faults.profile == "calm" and config.faults.seed == 9 and config.backoffice.seed == 9
     )
+
+
+def test_serve_command_runs_and_stops_cleanly(tmp_path: Path) -> None:
+    import json
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from sapchaos.net import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sapchaos.cli",
+            "fakesap",
+            "serve",
+            "--port",
+            str(port),
+            "--persist",
+            str(tmp_path / "s.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/b1s/v1/Login",
+            data=json.dumps(
+                {"CompanyDB": "SBODEMOES", "UserName": "manager", "Password": "manager"}
+            ).encode(),
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200 and "SessionId" in json.loads(r.read())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert b"fakesap listening on" in out
+    assert (tmp_path / "s.sqlite").exists()

@@ -127,3 +127,18 @@ async def test_sessions_seam_for_the_fault_engine(sl: SL) -> None:
     await sl.login()
     assert sap.sessions.drop_all() == 2
     assert LOGIN["CompanyDB"] == "SBODEMOES"
+
+
+async def test_session_limit_per_user_like_licence_exhaustion(
+    start_sl: StartSL, clock: FakeClock
+) -> None:
+    state = FakeSap(FakeSapConfig(max_sessions_per_user=2, session_timeout_min=30), clock=clock)
+    sl = await start_sl(state=state)
+    assert (await sl.login()).status == 200
+    r = await sl.login()
+    assert r.status == 401 and "already has 2 sessions" in r.error["message"]["value"]
+    await sl.post("Logout")  # ends the newest manager session (the cookie jar's)
+    assert (await sl.login()).status == 200  # logging out freed a slot
+    assert (await sl.login(UserName="bridge", Password="bridge")).status == 200  # per user
+    clock.advance(31 * 60)
+    assert (await sl.login()).status == 200  # idle sessions do not count
