@@ -213,6 +213,54 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return _run(lambda: _with_store(args, body))
 
 
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    """Create (or re-activate) the bridge's webhooks in the shop; idempotent."""
+    from bridge.shop.client import ShopError, WooClient
+    from bridge.shop.webhooks import DEFAULT_TOPICS, ensure_webhooks, parse_topics
+
+    try:
+        cfg = _config(args)
+        topics = parse_topics(args.topics) if args.topics else DEFAULT_TOPICS
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    delivery_url = args.delivery_url or cfg.delivery_url()
+
+    async def body() -> int:
+        async with WooClient(
+            cfg.shop_base_url, cfg.shop_consumer_key, cfg.shop_consumer_secret, cfg.shop_timeout_s
+        ) as shop:
+            try:
+                actions = await ensure_webhooks(
+                    shop, delivery_url, cfg.webhook_secrets[0], topics, force=args.force
+                )
+            except ShopError as exc:
+                print(
+                    f"error: the shop at {cfg.shop_base_url} refused: {exc.status} {exc.code}: "
+                    f"{exc.message}",
+                    file=sys.stderr,
+                )
+                return 1
+        if args.json:
+            out = {
+                "shop_url": cfg.shop_base_url,
+                "delivery_url": delivery_url,
+                "webhooks": [a.as_json() for a in actions],
+            }
+            print(json.dumps(out, indent=2))
+        else:
+            print(f"shop {cfg.shop_base_url} → {delivery_url}")
+            print(
+                _table(
+                    [[a.topic, a.action, str(a.id), a.status] for a in actions],
+                    ["topic", "action", "id", "status"],
+                )
+            )
+        return 0
+
+    return _run(body)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML file with a [bridge] table")
     p.add_argument("--store", help="store DSN: sqlite:///bridge.db or postgresql://…")
@@ -226,7 +274,7 @@ def register(sub: Any) -> None:
 
     s = bsub.add_parser("serve", help="run ingress, workers, poller (and relay) in one process")
     _common(s)
-    s.add_argument("--roles", help="comma list of ingress,worker,poller,relay")
+    s.add_argument("--roles", help="comma list of ingress,worker,poller,relay,subscriber")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--workers", type=int, help="worker tasks in this process")
@@ -235,6 +283,25 @@ def register(sub: Any) -> None:
     s.add_argument("--worker-id", help="lease owner name (default host:pid)")
     s.add_argument("--seed", type=int, default=0, help="seed for retry jitter")
     s.set_defaults(func=cmd_serve)
+
+    w = bsub.add_parser(
+        "subscribe", help="create the bridge's webhooks in the WooCommerce shop (idempotent)"
+    )
+    w.add_argument("--config", help="TOML file with a [bridge] table")
+    w.add_argument("--shop-url", help="WooCommerce base URL (default: shop_base_url)")
+    w.add_argument(
+        "--delivery-url",
+        help="where the shop delivers (default: webhook_delivery_url, else the ingress URL)",
+    )
+    w.add_argument(
+        "--topics",
+        help="comma list (default order.created,order.updated,order.deleted,order.restored)",
+    )
+    w.add_argument(
+        "--force", action="store_true", help="rewrite secret and status of existing webhooks too"
+    )
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    w.set_defaults(func=cmd_subscribe)
 
     m = bsub.add_parser("migrate", help="apply store migrations")
     _common(m)
@@ -261,6 +328,10 @@ def register(sub: Any) -> None:
     dr.add_argument("id", type=int, nargs="?")
     dr.add_argument("--all", action="store_true")
     dr.set_defaults(func=cmd_dlq_replay)
+
+    from bridge.events.cli import register as register_events
+
+    register_events(bsub)  # sapchaos bridge events schema|relay|subscribe
 
     q = bsub.add_parser("quarantine", help="authentic but unusable webhooks")
     qsub = q.add_subparsers(dest="q_command", metavar="ACTION")

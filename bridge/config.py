@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROLES = ("ingress", "worker", "poller", "relay")
+ROLES = ("ingress", "worker", "poller", "relay", "subscriber")
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,28 @@ class BridgeConfig:
     due_days: int = 3
     guest_card_code: str = "WEB-GUEST"
     fee_item_code: str = "WEB-FEE"
-    # events relay (role "relay", implemented in bridge.events): MQTT broker and topics
+    #: the URL the shop delivers webhooks to (``sapchaos bridge subscribe``); None →
+    #: ``http://{host}:{port}/webhooks/woocommerce``
+    webhook_delivery_url: str | None = None
+    # MQTT (roles "relay" and "subscriber", bridge.events): read by MqttSettings.from_config
+    # as mqtt_<field>; the defaults are MqttSettings' own (a test keeps them equal)
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_events_prefix: str = "sapchaos/v1/bridge/events"
     mqtt_relay_client_id: str = ""
+    mqtt_qos: int = 1
+    mqtt_batch_size: int = 100
+    mqtt_idle_poll_s: float = 0.1
+    mqtt_publish_timeout_s: float = 5.0
+    mqtt_connect_timeout_s: float = 5.0
+    mqtt_keepalive_s: int = 30
+    mqtt_max_inflight: int = 100
+    mqtt_backoff_base_s: float = 0.2
+    mqtt_backoff_cap_s: float = 5.0
+    mqtt_magento_prefix: str = "shop/v1/magento/events"
+    mqtt_subscriber_client_id: str = "sapchaos-bridge-magento"
+    mqtt_shared_group: str = ""
+    mqtt_clean_session: bool = False
+    mqtt_manual_ack: bool = True
     roles: tuple[str, ...] = ("ingress", "worker", "poller")
     worker_id: str = ""
 
@@ -102,6 +120,16 @@ class BridgeConfig:
 
     def replace(self, **changes: Any) -> BridgeConfig:
         return dataclasses.replace(self, **changes)
+
+    def delivery_url(self) -> str:
+        """Where the shop sends webhooks: ``webhook_delivery_url`` or the ingress itself
+        (a wildcard listen address is reached as 127.0.0.1)."""
+        if self.webhook_delivery_url:
+            return self.webhook_delivery_url
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/webhooks/woocommerce"
 
 
 _NESTED = {"retry": RetryPolicy, "breaker": BreakerPolicy}
@@ -123,7 +151,7 @@ def _coerce(cls: type[Any], name: str, value: Any) -> Any:
         return int(value)
     if isinstance(default, float):
         return float(value)
-    if default is None and name == "catalog_path":
+    if default is None:  # optional text settings (catalog_path, webhook_delivery_url)
         return str(value) if value else None
     return str(value) if not isinstance(value, Mapping) else value
 

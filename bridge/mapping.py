@@ -8,12 +8,14 @@ Decimal and travels as strings-turned-numbers exactly as the shop computed it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from bridge.keys import SHOP_NAMES, Prefix, key_order
 from bridge.order import OrderPayload, parse_wc_datetime
 from sapchaos.catalog import Catalog
 
@@ -27,6 +29,8 @@ class MappingContext:
     catalog: Catalog
     due_days: int = 3
     guest_card_code: str = "WEB-GUEST"
+    #: the shop the order came from: ``U_IdemKey`` prefix and the ``Comments`` wording
+    prefix: Prefix = "wc"
 
     def vat_group(self, tax_class: str) -> str:
         try:
@@ -47,14 +51,6 @@ class MappingContext:
         if isinstance(raw, dict) and "sap_expense_code" in raw:
             return int(raw["sap_expense_code"])
         return self.catalog.shipping.sap_expense_code
-
-
-def order_idem_key(order_id: int) -> str:
-    return f"wc:{order_id}:order"
-
-
-def refund_idem_key(order_id: int, refund_id: int) -> str:
-    return f"wc:{order_id}:refund:{refund_id}"
 
 
 def _money(value: Decimal) -> Decimal:
@@ -88,9 +84,9 @@ def references(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
     """NumAtCard = shop order number (for people); U_IdemKey = the idempotency key (for code)."""
     return {
         "NumAtCard": order.order_number,
-        "U_IdemKey": order_idem_key(order.id),
+        "U_IdemKey": key_order(ctx.prefix, order.id),
         "U_ShopOrderId": str(order.id),
-        "Comments": f"WooCommerce order {order.order_number}",
+        "Comments": f"{SHOP_NAMES[ctx.prefix]} order {order.order_number}",
     }
 
 
@@ -143,8 +139,13 @@ RULES: dict[str, Rule] = {
 }
 
 
-def to_sap_order(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
-    """The ``POST /Orders`` body (money as Decimal; serialise with ``jsonable``)."""
+def to_sap_order(
+    order: OrderPayload, ctx: MappingContext, prefix: Prefix | None = None
+) -> dict[str, Any]:
+    """The ``POST /Orders`` body (money as Decimal; serialise with ``jsonable``).
+    ``prefix`` overrides ``ctx.prefix`` (the order's shop, ``bridge.keys``)."""
+    if prefix is not None and prefix != ctx.prefix:
+        ctx = dataclasses.replace(ctx, prefix=prefix)
     doc: dict[str, Any] = {}
     for rule in RULES.values():
         doc.update(rule(order, ctx))

@@ -7,6 +7,7 @@ commit, SAP calls by outcome and latency, retries, dead letters, breaker opening
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -14,6 +15,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    #: ``webhooks`` children by outcome: ``labels()`` takes a lock and hashes the labels,
+    #: too dear for every request of the hot path
+    _webhook_children: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def count_webhook(self, outcome: str) -> None:
+        """``webhooks.labels(outcome).inc()`` through a cached child."""
+        child = self._webhook_children.get(outcome)
+        if child is None:
+            child = self._webhook_children[outcome] = self.webhooks.labels(outcome)
+        child.inc()
 
     def __post_init__(self) -> None:
         r = self.registry

@@ -13,7 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["OrderPayload", "ValidationError", "parse_order", "parse_wc_datetime"]
+__all__ = [
+    "OrderPayload",
+    "ValidationError",
+    "parse_order",
+    "parse_order_json",
+    "parse_wc_datetime",
+]
 
 
 def parse_wc_datetime(value: str) -> datetime:
@@ -112,10 +118,21 @@ def parse_order(data: Any) -> OrderPayload:
     return OrderPayload.model_validate(data)
 
 
+def parse_order_json(body: bytes | str) -> OrderPayload:
+    """Validate a payload straight from its JSON text (one parse, no intermediate dict);
+    raises ``pydantic.ValidationError`` (type ``json_invalid`` for malformed JSON)."""
+    return OrderPayload.model_validate_json(body)
+
+
 def validation_reason(exc: ValidationError) -> str:
     """A short human reason from a pydantic error (what quarantine shows)."""
+    errors = exc.errors()
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            msg = str(err.get("msg", "")).removeprefix("Invalid JSON: ")
+            return f"malformed JSON: {msg}"
     parts = []
-    for err in exc.errors()[:5]:
+    for err in errors[:5]:
         loc = ".".join(str(x) for x in err.get("loc", ()))
         parts.append(f"{loc}: {err.get('msg', '')}")
     return "; ".join(parts) or str(exc)

@@ -18,20 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.keys import OrderRef, Prefix, key_delivery, key_invoice, key_note, parse_order_key
 from bridge.sap.client import ServiceLayerClient
 from bridge.sap.errors import SLFailure
 from bridge.shop.client import ShopError, WooClient
 from bridge.store.base import OutboxEvent, Store
-from bridge.worker.plan import CANCEL_STATUSES, key_invoice, key_note
+from bridge.worker.plan import CANCEL_STATUSES
 from sapchaos.logs import correlated, get_logger
 
 log = get_logger("bridge.poller")
 
 BASE_ORDER, BASE_DELIVERY = 17, 15
-
-
-def key_delivery(order_id: int) -> str:
-    return f"wc:{order_id}:delivery"
 
 
 @dataclass
@@ -42,8 +39,8 @@ class Poller:
     interval_s: float = 5.0
     lookback_days: int = 2
     clock: Callable[[], float] = time.time
-    #: SAP order DocEntry → shop order id (learned from the order's ``U_IdemKey``)
-    order_of: dict[int, int | None] = field(default_factory=dict)
+    #: SAP order DocEntry → (key prefix, shop order id), learned from its ``U_IdemKey``
+    order_of: dict[int, tuple[Prefix, int] | None] = field(default_factory=dict)
     delivery_base: dict[int, int | None] = field(default_factory=dict)
     seen: set[tuple[str, int]] = field(default_factory=set)
     #: highest DocEntry seen per entity set (documents only get added after it)
@@ -51,16 +48,18 @@ class Poller:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     polls: int = 0
 
-    async def _order_id_for(self, order_entry: int) -> int | None:
+    async def _order_for(self, order_entry: int) -> tuple[Prefix, int] | None:
+        """Our shop order behind an SAP order (``wc:{id}:order`` / ``mg:{id}:order``)."""
         if order_entry not in self.order_of:
             doc = await self.sap.get("Orders", order_entry, "DocEntry,U_IdemKey")
-            key = str(doc.get("U_IdemKey") or "")
-            parts = key.split(":")
-            ours = (
-                len(parts) == 3 and parts[0] == "wc" and parts[2] == "order" and parts[1].isdigit()
-            )
-            self.order_of[order_entry] = int(parts[1]) if ours else None
+            self.order_of[order_entry] = parse_order_key(doc.get("U_IdemKey"))
         return self.order_of[order_entry]
+
+    async def _ref(self, order_id: int, prefix: Prefix) -> OrderRef:
+        """The order's reference with its number (Magento correlation ids use it)."""
+        snap = await self.store.get_snapshot(order_id)
+        number = None if snap is None else snap.payload.get("number")
+        return OrderRef(order_id, prefix, None if number in (None, "") else str(number))
 
     async def _base_order(self, doc: dict[str, Any]) -> int | None:
         for line in doc.get("DocumentLines") or []:
@@ -100,29 +99,36 @@ class Poller:
                     self.high_water[entity] = max(self.high_water.get(entity, 0), entry)
                     continue
                 order_entry = await self._base_order(doc)
-                order_id = await self._order_id_for(order_entry) if order_entry else None
-                if order_id is not None:
-                    with correlated(f"wc:{order_id}"):
-                        if await self._record(order_id, kind, doc):
+                ours = await self._order_for(order_entry) if order_entry else None
+                if ours is not None:
+                    prefix, order_id = ours
+                    with correlated((await self._ref(order_id, prefix)).correlation_id):
+                        if await self._record(order_id, kind, doc, prefix):
                             new += 1
-                        await self.tell_shop(order_id)
+                        await self.tell_shop(order_id, prefix)
                 # only now is the document fully handled: a failure above retries it next poll
                 self.seen.add((entity, entry))
                 self.high_water[entity] = max(self.high_water.get(entity, 0), entry)
         self.polls += 1
         return new
 
-    async def _record(self, order_id: int, kind: str, doc: dict[str, Any]) -> bool:
+    async def _record(self, order_id: int, kind: str, doc: dict[str, Any], prefix: Prefix) -> bool:
         tracking = doc.get("U_TrackingNo") or doc.get("TrackingNumber")
         return await self.observe(
-            order_id, kind, int(doc["DocEntry"]), int(doc["DocNum"]), tracking
+            order_id, kind, int(doc["DocEntry"]), int(doc["DocNum"]), tracking, prefix
         )
 
     async def observe(
-        self, order_id: int, kind: str, doc_entry: int, doc_num: int, tracking: Any = None
+        self,
+        order_id: int,
+        kind: str,
+        doc_entry: int,
+        doc_num: int,
+        tracking: Any = None,
+        prefix: Prefix = "wc",
     ) -> bool:
         """Record a delivery/invoice of our order (from a poll or a callback); once per order."""
-        key = key_invoice(order_id) if kind == "invoice" else key_delivery(order_id)
+        key = key_invoice(prefix, order_id) if kind == "invoice" else key_delivery(prefix, order_id)
         row = await self.store.get_ledger(key)
         if row is not None and row.status == "done":
             return False
@@ -134,18 +140,18 @@ class Poller:
         evt = OutboxEvent(
             str(uuid.uuid4()),
             f"order.{'invoiced' if kind == 'invoice' else 'shipped'}",
-            f"wc:{order_id}",
+            (await self._ref(order_id, prefix)).correlation_id,
             payload,
         )
         await self.store.mark_done(None, key, doc_entry, doc_num, [evt])
         log.info("sap_document_observed", kind=kind, doc_num=doc_num)
         return True
 
-    async def tell_shop(self, order_id: int) -> None:
+    async def tell_shop(self, order_id: int, prefix: Prefix = "wc") -> None:
         """Once invoiced: shop order ``completed`` + note with invoice and tracking numbers."""
-        nkey = key_note(order_id, "completed")
+        nkey = key_note(prefix, order_id, "completed")
         done = await self.store.get_ledger(nkey)
-        inv = await self.store.get_ledger(key_invoice(order_id))
+        inv = await self.store.get_ledger(key_invoice(prefix, order_id))
         if (done is not None and done.status == "done") or inv is None or inv.status != "done":
             return
         snap = await self.store.get_snapshot(order_id)
@@ -153,10 +159,10 @@ class Poller:
             str(snap.payload.get("status")) in CANCEL_STATUSES or snap.payload.get("refunds")
         ):
             # a cancel/refund waited for the invoice: the worker must now book the credit note
-            await self._wake_worker(order_id)
+            await self.store.request_sync(order_id)
             if str(snap.payload.get("status")) in CANCEL_STATUSES:
                 return
-        dlv = await self.store.get_ledger(key_delivery(order_id))
+        dlv = await self.store.get_ledger(key_delivery(prefix, order_id))
         tracking = ""
         if dlv is not None and dlv.status == "done" and dlv.target_docentry:
             with contextlib.suppress(SLFailure):
@@ -171,14 +177,6 @@ class Poller:
         await self.shop.update_order(order_id, {"status": "completed"})
         await self.shop.add_note(order_id, note + ".", customer_note=bool(tracking))
         await self.store.mark_done(None, nkey, None, None)
-
-    async def _wake_worker(self, order_id: int) -> None:
-        """Re-queue the order's sync job (needs ``Store.request_sync``; see docs/bridge.md)."""
-        request_sync = getattr(self.store, "request_sync", None)
-        if request_sync is None:
-            log.warning("cannot_wake_worker", reason="store has no request_sync")
-            return
-        await request_sync(order_id)
 
     async def run(self) -> None:
         while not self.stop.is_set():

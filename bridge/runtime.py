@@ -1,4 +1,5 @@
-"""``BridgeRuntime``: ingress, workers and poller in one process (or any subset of roles).
+"""``BridgeRuntime``: ingress, workers, poller, MQTT relay and Magento subscriber in one
+process (or any subset of roles).
 
 The same object runs ``sapchaos bridge serve``, ``sapchaos demo`` and the tests: it opens the
 store, one Service Layer session and one shop client, and starts the roles named in the
@@ -15,7 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -35,6 +36,9 @@ from bridge.worker.deps import WorkerDeps
 from bridge.worker.loop import Worker
 from sapchaos.catalog import load_catalog
 from sapchaos.logs import get_logger
+
+if TYPE_CHECKING:
+    from bridge.events import MagentoSubscriber, OutboxRelay
 
 log = get_logger("bridge.runtime")
 
@@ -56,7 +60,11 @@ class BridgeRuntime:
     port: int | None = None
     _own_store: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _relay_task: asyncio.Task[None] | None = None
+    #: set first in ``stop()``: the MQTT roles finish what they are doing and disconnect
+    events_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _event_tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+    subscriber: MagentoSubscriber | None = None
     _runner: web.AppRunner | None = None
     sap: ServiceLayerClient | None = None
     shop: WooClient | None = None
@@ -129,8 +137,8 @@ class BridgeRuntime:
                     clock=self.clock,
                 )
                 self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconciler"))
-        if "relay" in roles:
-            self._start_relay()
+        if "relay" in roles or "subscriber" in roles:
+            self._start_events(roles)
         log.info("bridge_started", roles=sorted(roles), port=self.port, workers=len(self.workers))
 
     async def _start_ingress(self) -> None:
@@ -161,16 +169,45 @@ class BridgeRuntime:
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1]) if sockets else cfg.port
 
-    def _start_relay(self) -> None:
-        """The MQTT events relay lives in ``bridge.events`` (built separately); start it if present."""
-        try:
-            from bridge.events import relay as relay_mod
-        except ImportError:
-            log.warning("relay_unavailable", reason="bridge.events.relay not installed")
+    def _start_events(self, roles: set[str]) -> None:
+        """The MQTT roles (``bridge.events``): the outbox relay and the Magento subscriber,
+        each ``run(events_stop)`` exactly as ``run_relay``/``run_subscriber`` do; the
+        objects are kept for ``stats()`` and readiness (``subscriber.subscribed``)."""
+        from bridge.events import MagentoSubscriber, MqttSettings, OutboxRelay
+
+        assert self.store is not None
+        settings = MqttSettings.from_config(self.config)
+        self.events_stop.clear()
+        if "relay" in roles:
+            rng = random.Random(self.seed * 1000 + 900)  # reconnect jitter
+            self.relay = OutboxRelay(self.store, settings, self.clock, rng)
+            self._event_tasks.append(
+                asyncio.create_task(self.relay.run(self.events_stop), name="relay")
+            )
+        if "subscriber" in roles:
+            catalog = load_catalog(self.config.catalog_path)
+            rng = random.Random(self.seed * 1000 + 901)
+            self.subscriber = MagentoSubscriber(self.store, catalog, settings, self.clock, rng)
+            self._event_tasks.append(
+                asyncio.create_task(self.subscriber.run(self.events_stop), name="subscriber")
+            )
+
+    async def _stop_events(self) -> None:
+        """Graceful: the relay finishes its in-flight publishes (bounded by
+        ``publish_timeout_s``) and marks them; only a task still running after that is
+        cancelled (at-least-once publishing makes even that safe)."""
+        self.events_stop.set()
+        if not self._event_tasks:
             return
-        start = getattr(relay_mod, "start_relay", None)
-        if start is not None:
-            self._relay_task = asyncio.create_task(start(self.config, self.store), name="relay")
+        grace = self.config.mqtt_publish_timeout_s + 2.0
+        _done, pending = await asyncio.wait(self._event_tasks, timeout=grace)
+        for t in pending:
+            log.warning("events_role_stop_timeout", task=t.get_name())
+            t.cancel()
+        for t in self._event_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._event_tasks.clear()
 
     def stats(self) -> dict[str, Any]:
         assert self.breakers is not None
@@ -179,15 +216,14 @@ class BridgeRuntime:
             "workers": len(self.workers),
             "processed": sum(w.processed for w in self.workers),
             "sap_logins": self.sap.logins if self.sap else 0,
+            "relay": self.relay.stats() if self.relay else None,
+            "subscriber": self.subscriber.stats() if self.subscriber else None,
         }
 
     async def stop(self) -> None:
-        if self._relay_task is not None:
-            # the relay runs until cancelled; at-least-once publishing makes that safe
-            self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._relay_task
-            self._relay_task = None
+        # first: the subscriber takes no new shop event, the relay finishes its in-flight
+        # publishes; whatever the workers commit from now on waits in the (durable) outbox
+        self.events_stop.set()
         for w in self.workers:
             w.stop.set()
         if self.poller is not None:
@@ -202,6 +238,7 @@ class BridgeRuntime:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
         self._tasks.clear()
+        await self._stop_events()
         if self.refresher is not None:
             await self.refresher.stop()
         if self._runner is not None:

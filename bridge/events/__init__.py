@@ -9,9 +9,9 @@ a shop event only after the store committed it. Entry points for the runtime:
 
 from __future__ import annotations
 
-from bridge.events.relay import OutboxRelay, run_relay, start_relay
+from bridge.events.relay import OutboxRelay, run_relay
 from bridge.events.settings import MqttSettings
-from bridge.events.subscriber import MagentoSubscriber, run_subscriber, start_subscriber
+from bridge.events.subscriber import MagentoSubscriber, run_subscriber
 
 __all__ = [
     "MagentoSubscriber",
@@ -19,6 +19,4 @@ __all__ = [
     "OutboxRelay",
     "run_relay",
     "run_subscriber",
-    "start_relay",
-    "start_subscriber",
 ]

@@ -22,8 +22,19 @@ from bridge.events.settings import MqttSettings
 __all__ = ["build_parser", "register"]
 
 
+def _bridge_config(args: argparse.Namespace) -> Any:
+    """Defaults from the bridge's own settings: ``--config`` TOML, then
+    ``SAPCHAOS_BRIDGE_*`` (``MQTT_URL``, ``STORE_DSN``, ``MQTT_SHARED_GROUP`` …)."""
+    from bridge.config import load_config
+
+    return load_config(getattr(args, "config", None))
+
+
 def _settings(args: argparse.Namespace) -> MqttSettings:
-    changes: dict[str, Any] = {"url": args.mqtt_url}
+    base = MqttSettings.from_config(_bridge_config(args))
+    changes: dict[str, Any] = {}
+    if getattr(args, "mqtt_url", None):
+        changes["url"] = args.mqtt_url
     if getattr(args, "events_prefix", None):
         changes["events_prefix"] = args.events_prefix
     if getattr(args, "magento_prefix", None):
@@ -35,7 +46,12 @@ def _settings(args: argparse.Namespace) -> MqttSettings:
         changes["shared_group"] = args.shared_group
     if getattr(args, "batch_size", None):
         changes["batch_size"] = args.batch_size
-    return MqttSettings(**changes)
+    return base.replace(**changes)
+
+
+def _store_dsn(args: argparse.Namespace) -> str:
+    dsn: str = args.store or _bridge_config(args).store_dsn
+    return dsn
 
 
 async def _serve(dsn: str, role: Callable[[Any, asyncio.Event], Awaitable[Any]]) -> dict[str, Any]:
@@ -65,10 +81,11 @@ def _cmd_relay(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-    except ValueError as exc:
+        dsn = _store_dsn(args)
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    stats = asyncio.run(_serve(args.store, lambda st, stop: run_relay(st, settings, stop)))
+    stats = asyncio.run(_serve(dsn, lambda st, stop: run_relay(st, settings, stop)))
     print(json.dumps(stats))
     return 0
 
@@ -79,23 +96,27 @@ def _cmd_subscribe(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-        catalog = load_catalog(args.catalog)
+        dsn = _store_dsn(args)
+        catalog = load_catalog(args.catalog or _bridge_config(args).catalog_path)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    stats = asyncio.run(
-        _serve(args.store, lambda st, stop: run_subscriber(st, settings, stop, catalog))
-    )
+    stats = asyncio.run(_serve(dsn, lambda st, stop: run_subscriber(st, settings, stop, catalog)))
     print(json.dumps(stats))
     return 0
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="bridge TOML file ([bridge] table: store_dsn, mqtt_* …)")
     p.add_argument(
-        "--store", default="sqlite:///bridge.db", help="store DSN (sqlite:///… or postgresql://…)"
+        "--store",
+        default="",
+        help="store DSN (sqlite:///… or postgresql://…; default: the bridge's store_dsn)",
     )
     p.add_argument(
-        "--mqtt-url", default=MqttSettings.url, help="broker, mqtt://[user:pw@]host[:port]"
+        "--mqtt-url",
+        default="",
+        help=f"broker, mqtt://[user:pw@]host[:port] (default: mqtt_url, {MqttSettings.url})",
     )
     p.add_argument("--client-id", default="", help="MQTT client id")
 

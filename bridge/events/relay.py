@@ -29,7 +29,7 @@ from bridge.events.topics import event_topic
 from bridge.store.base import OutboxEvent, Store
 from sapchaos.logs import get_logger
 
-__all__ = ["OutboxRelay", "PublishFn", "run_relay", "start_relay"]
+__all__ = ["OutboxRelay", "PublishFn", "run_relay"]
 
 log = get_logger("bridge.events.relay")
 
@@ -179,9 +179,3 @@ async def run_relay(
     relay = OutboxRelay(store, settings, clock, rng or random.Random(0), metrics or RelayMetrics())
     await relay.run(stop)
     return relay
-
-
-async def start_relay(config: Any, store: Store) -> None:
-    """Hook for ``BridgeRuntime._start_relay``: settings from the config's ``mqtt_*``
-    attributes; runs until the task is cancelled (at-least-once makes that safe)."""
-    await run_relay(store, MqttSettings.from_config(config), asyncio.Event())

@@ -29,6 +29,7 @@ from bridge.events.metrics import SubscriberMetrics
 from bridge.events.mqtt import make_client, reconnect_delay
 from bridge.events.settings import MqttSettings
 from bridge.events.topics import magento_subscription, type_from_topic
+from bridge.keys import correlation_id
 from bridge.store.base import AcceptOutcome, QuarantineEntry, Store
 from sapchaos.catalog import Catalog, load_catalog
 from sapchaos.logs import correlated, get_logger
@@ -39,7 +40,6 @@ __all__ = [
     "MagentoSubscriber",
     "parse_event",
     "run_subscriber",
-    "start_subscriber",
 ]
 
 log = get_logger("bridge.events.subscriber")
@@ -145,7 +145,9 @@ class MagentoSubscriber:
         topic_type = type_from_topic(self.settings.magento_prefix, topic)
         if topic_type is not None and topic_type != event.event_type:
             log.warning("event_type_topic_mismatch", topic=topic, event_type=event.event_type)
-        with correlated(event.correlation_id or f"mg:{payload['id']}"):
+        with correlated(
+            event.correlation_id or correlation_id("mg", payload["id"], payload["number"])
+        ):
             try:
                 outcome = await self.store.accept_event(
                     SOURCE, event.event_id, int(payload["id"]), payload, event.occurred_epoch
@@ -261,11 +263,3 @@ async def run_subscriber(
     )
     await sub.run(stop)
     return sub
-
-
-async def start_subscriber(config: Any, store: Store) -> None:
-    """Runtime hook like ``start_relay``: runs until cancelled."""
-    path = getattr(config, "catalog_path", None)
-    await run_subscriber(
-        store, MqttSettings.from_config(config), asyncio.Event(), load_catalog(path)
-    )

@@ -61,6 +61,6 @@ def make_ingress(
     from bridge.ingress.batcher import GroupCommitter
 
     committer: GroupCommitter[Any, Any] = GroupCommitter(
-        store.accept_many, window_ms / 1000, max_items
+        store.accept_many, window_ms / 1000, max_items, metrics.group_size.observe
     )
     return Ingress(store, secrets, body_limit, metrics, committer)

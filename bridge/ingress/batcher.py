@@ -25,6 +25,8 @@ class GroupCommitter(Generic[T, R]):
     commit: Callable[[Sequence[T]], Awaitable[Sequence[R]]]
     window_s: float = 0.003
     max_items: int = 64
+    #: called with the size of every committed batch (the group-size histogram)
+    on_batch: Callable[[int], None] | None = None
     _pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list, init=False)
     _flusher: asyncio.Task[None] | None = field(default=None, init=False)
     _full: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -58,6 +60,8 @@ class GroupCommitter(Generic[T, R]):
                 continue
             self.batches += 1
             self.items += len(batch)
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
             for (_, fut), res in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(res)

@@ -15,25 +15,21 @@ from typing import Any
 from aiohttp import web
 
 from bridge.ingress.webhooks import error
+from bridge.keys import Prefix, correlation_id, parse_order_key
 from bridge.signature import verify
 from sapchaos.logs import correlated, get_logger
 
 log = get_logger("bridge.callbacks")
 
-#: (order_id, kind, doc_entry, doc_num, tracking) -> recorded?
-Observer = Callable[[int, str, int, int, Any], Awaitable[bool]]
+#: (order_id, kind, doc_entry, doc_num, tracking, key prefix) -> recorded?
+Observer = Callable[[int, str, int, int, Any, Prefix], Awaitable[bool]]
+#: (order_id, key prefix) -> None: what follows a recorded document (tell the shop)
+FollowUp = Callable[[int, Prefix], Awaitable[None]]
 KINDS = {"order.shipped": "delivery", "order.invoiced": "invoice"}
 
 
-def order_id_from_key(key: Any) -> int | None:
-    parts = str(key or "").split(":")
-    if len(parts) == 3 and parts[0] == "wc" and parts[2] == "order" and parts[1].isdigit():
-        return int(parts[1])
-    return None
-
-
 def add_callback_route(
-    app: web.Application, secret: str, observe: Observer, after: Callable[[int], Awaitable[None]]
+    app: web.Application, secret: str, observe: Observer, after: FollowUp
 ) -> None:
     async def callback(request: web.Request) -> web.Response:
         body = await request.read()
@@ -42,16 +38,19 @@ def add_callback_route(
         try:
             event = json.loads(body)
             kind = KINDS.get(str(event.get("type")))
-            order_id = order_id_from_key(event.get("U_IdemKey"))
+            ours = parse_order_key(event.get("U_IdemKey"))
             doc_entry, doc_num = int(event["doc_entry"]), int(event["doc_num"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return error(400, "invalid_event", "Callback body is not a valid event.")
-        if kind is None or order_id is None:
+        if kind is None or ours is None:
             return web.json_response({"status": "ignored"})
-        with correlated(f"wc:{order_id}"):
-            recorded = await observe(order_id, kind, doc_entry, doc_num, event.get("tracking_no"))
+        prefix, order_id = ours
+        with correlated(correlation_id(prefix, order_id)):
+            recorded = await observe(
+                order_id, kind, doc_entry, doc_num, event.get("tracking_no"), prefix
+            )
             try:
-                await after(order_id)
+                await after(order_id, prefix)
             except Exception as exc:  # the shop is unreachable: let fakesap retry the callback
                 log.warning("callback_followup_failed", error=f"{type(exc).__name__}: {exc}"[:200])
                 return error(

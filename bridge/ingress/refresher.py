@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
+from bridge.keys import correlation_id
 from bridge.shop.client import ShopError, WooClient
 from bridge.store.base import Store
 from sapchaos.logs import correlated, get_logger
@@ -33,7 +34,7 @@ class Refresher:
             self.queue.put_nowait(order_id)
 
     async def refresh(self, order_id: int) -> None:
-        with correlated(f"wc:{order_id}"):
+        with correlated(correlation_id("wc", order_id)):
             for attempt in range(5):
                 try:
                     order = await self.shop.get_order(order_id)

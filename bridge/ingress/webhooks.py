@@ -9,19 +9,24 @@ WooCommerce disables a webhook after a run of failures and every later order wou
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+import structlog
 from aiohttp import web
 
 from bridge.ingress.batcher import GroupCommitter
+from bridge.keys import correlation_id
 from bridge.metrics import Metrics
-from bridge.order import ValidationError, parse_order, validation_reason
+from bridge.order import ValidationError, parse_order_json, validation_reason
 from bridge.signature import verify
 from bridge.store.base import AcceptOutcome, InboundDelivery, QuarantineEntry, Store
-from sapchaos.logs import correlated, get_logger
+from sapchaos.logs import get_logger
 
 log = get_logger("bridge.ingress")
 
@@ -85,83 +90,145 @@ def _is_ping(request: web.Request, body: bytes) -> bool:
     return set(form) == {"webhook_id"}
 
 
+class RawJsonObject(Mapping[str, Any]):
+    """A JSON object kept as the bytes it arrived in, parsed only if someone reads it.
+
+    The ingress validates a delivery straight from its bytes and the store keeps the raw
+    text, so on the accept path nobody needs the payload as a dict.
+    """
+
+    __slots__ = ("_parsed", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._parsed: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._parsed is None:
+            data = json.loads(self.raw)
+            if not isinstance(data, dict):
+                raise TypeError("the JSON body is not an object")
+            self._parsed = data
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+def _debug_enabled() -> bool:
+    """Whether the configured structlog level lets debug lines through (asked per request,
+    because configuration can change; far cheaper than building a discarded event)."""
+    enabled = getattr(structlog.get_config()["wrapper_class"], "is_enabled_for", None)
+    return enabled is None or bool(enabled(None, logging.DEBUG))
+
+
+async def _quarantine(
+    ingress: Ingress, entry: QuarantineEntry, cid: str | None = None
+) -> web.Response:
+    """Keep an authentic but unusable request (with the reason) and answer 200."""
+    qid = await ingress.store.quarantine(entry)
+    ingress.metrics.count_webhook(entry.kind)
+    log.warning(
+        "webhook_quarantined",
+        kind=entry.kind,
+        topic=entry.topic,
+        reason=entry.reason[:300],
+        quarantine_id=qid,
+        **({} if cid is None else {"correlation_id": cid}),
+    )
+    return web.json_response({"status": "quarantined", "kind": entry.kind, "id": qid})
+
+
+def _answer(kind: str, order_id: int, outcome: AcceptOutcome) -> web.Response:
+    body = orjson.dumps(
+        {
+            "status": kind,
+            "order_id": order_id,
+            "job_id": outcome.job_id,
+            "needs_fetch": outcome.needs_fetch,
+        }
+    )
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+
 async def handle_webhook(ingress: Ingress, request: web.Request) -> web.Response:
     started = time.perf_counter()
-    m = ingress.metrics.webhooks
+    metrics = ingress.metrics
     body = await _read_limited(request, ingress.body_limit)
     if body is None:
-        m.labels("too_large").inc()
+        metrics.count_webhook("too_large")
         return error(
             413, "rest_request_entity_too_large", f"Body larger than {ingress.body_limit} bytes."
         )
     if _is_ping(request, body):
-        m.labels("ping").inc()
+        metrics.count_webhook("ping")
         return web.json_response({"ping": "ok"})
     if request.content_type != "application/json":
-        m.labels("unsupported_media_type").inc()
+        metrics.count_webhook("unsupported_media_type")
         return error(415, "unsupported_media_type", "Content-Type must be application/json.")
-    if not verify(ingress.secrets, body, request.headers.get("X-WC-Webhook-Signature")):
-        m.labels("bad_signature").inc()
+    headers = request.headers
+    if not verify(ingress.secrets, body, headers.get("X-WC-Webhook-Signature")):
+        metrics.count_webhook("bad_signature")
         return error(401, "invalid_signature", "Missing or invalid X-WC-Webhook-Signature.")
-    topic = request.headers.get("X-WC-Webhook-Topic", "")
-    source = request.headers.get("X-WC-Webhook-Source", "woocommerce") or "woocommerce"
+    topic = headers.get("X-WC-Webhook-Topic", "")
+    source = headers.get("X-WC-Webhook-Source", "woocommerce") or "woocommerce"
     now = ingress.clock()
 
-    async def quarantine(reason: str, kind: str = "invalid") -> web.Response:
-        qid = await ingress.store.quarantine(
-            QuarantineEntry(source, topic, _kept(request), body, reason, now, kind)
-        )
-        m.labels(kind).inc()
-        log.warning(
-            "webhook_quarantined", kind=kind, topic=topic, reason=reason[:300], quarantine_id=qid
-        )
-        return web.json_response({"status": "quarantined", "kind": kind, "id": qid})
+    def entry(reason: str, kind: str = "invalid") -> QuarantineEntry:
+        return QuarantineEntry(source, topic, _kept(request), body, reason, now, kind)
 
     if topic not in ORDER_TOPICS:
         # unknown or unhandled topics (order.deleted, product.*) are recorded, then ignored
-        return await quarantine(f"topic {topic or '(none)'} is not handled", "ignored_topic")
+        reason = f"topic {topic or '(none)'} is not handled"
+        return await _quarantine(ingress, entry(reason, "ignored_topic"))
     try:
-        data = json.loads(body)
-    except ValueError as exc:
-        return await quarantine(f"malformed JSON: {exc}")
-    try:
-        order = parse_order(data)
+        order = parse_order_json(body)  # parses and validates the bytes once
     except ValidationError as exc:
-        return await quarantine(validation_reason(exc))
+        return await _quarantine(ingress, entry(validation_reason(exc)))
     delivery = InboundDelivery(
         source=source,
         topic=topic,
         order_id=order.id,
         date_modified_gmt=order.date_modified_gmt,
-        payload=data,
+        payload=RawJsonObject(body),
         received_at=now,
         raw=body,
-        delivery_id=request.headers.get("X-WC-Webhook-Delivery-ID"),
-        webhook_id=request.headers.get("X-WC-Webhook-ID"),
+        delivery_id=headers.get("X-WC-Webhook-Delivery-ID"),
+        webhook_id=headers.get("X-WC-Webhook-ID"),
     )
-    with correlated(f"wc:{order.id}"):
-        try:
-            outcome = await ingress.committer.submit(delivery)
-        except Exception as exc:  # the store is down: nothing was committed, say so honestly
-            m.labels("store_unavailable").inc()
-            log.error("webhook_store_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-            resp = error(503, "store_unavailable", "The delivery could not be stored; retry later.")
-            resp.headers["Retry-After"] = "5"
-            return resp
-        if outcome.error is not None:
-            return await quarantine(outcome.error)
-        kind = "duplicate" if outcome.duplicate else ("stale" if outcome.stale else "accepted")
-        m.labels(kind).inc()
-        ingress.metrics.ingress_commit.observe(time.perf_counter() - started)
-        log.debug("webhook_accepted", topic=topic, outcome=kind, needs_fetch=outcome.needs_fetch)
-        wants_fetch = (outcome.needs_fetch or outcome.stale) and not outcome.duplicate
-        if wants_fetch and ingress.on_needs_fetch is not None:
-            ingress.on_needs_fetch(order.id)
-    return web.json_response(
-        {
-            "status": kind,
-            "order_id": order.id,
-            "job_id": outcome.job_id,
-            "needs_fetch": outcome.needs_fetch,
-        }
-    )
+    try:
+        outcome = await ingress.committer.submit(delivery)
+    except Exception as exc:  # the store is down: nothing was committed, say so honestly
+        metrics.count_webhook("store_unavailable")
+        log.error(
+            "webhook_store_failed",
+            correlation_id=correlation_id("wc", order.id),
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+        resp = error(503, "store_unavailable", "The delivery could not be stored; retry later.")
+        resp.headers["Retry-After"] = "5"
+        return resp
+    if outcome.error is not None:
+        cid = correlation_id("wc", order.id)
+        return await _quarantine(ingress, entry(outcome.error), cid)
+    kind = "duplicate" if outcome.duplicate else ("stale" if outcome.stale else "accepted")
+    metrics.count_webhook(kind)
+    metrics.ingress_commit.observe(time.perf_counter() - started)
+    if _debug_enabled():
+        log.debug(
+            "webhook_accepted",
+            correlation_id=correlation_id("wc", order.id),
+            topic=topic,
+            outcome=kind,
+            needs_fetch=outcome.needs_fetch,
+        )
+    wants_fetch = (outcome.needs_fetch or outcome.stale) and not outcome.duplicate
+    if wants_fetch and ingress.on_needs_fetch is not None:
+        ingress.on_needs_fetch(order.id)
+    return _answer(kind, order.id, outcome)

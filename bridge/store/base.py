@@ -107,14 +107,16 @@ class InboundDelivery:
         if not isinstance(self.payload, Mapping):
             raise InvalidDelivery("payload must be a JSON object")
         modified_epoch(self.date_modified_gmt)
-        if self.raw is not None:
-            try:
-                text = self.raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InvalidDelivery(f"body is not UTF-8: {exc.reason}") from exc
+        if self.raw is not None:  # checked on the bytes: no decoded copy of the body
+            if not self.raw.isascii():
+                try:
+                    self.raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InvalidDelivery(f"body is not UTF-8: {exc.reason}") from exc
+            nul = b"\\u0000" in self.raw
         else:
-            text = self.payload_text()
-        if "\\u0000" in text:
+            nul = "\\u0000" in self.payload_text()
+        if nul:
             raise InvalidDelivery("payload contains \\u0000 (NUL), which cannot be stored")
 
     def sha256(self) -> str:
@@ -414,6 +416,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def dead_letter(self, lease: Lease, dl: DeadLetter) -> int:
         """Under the lease, one transaction: job → dead and a DLQ row; returns the DLQ id."""
+
+    @abc.abstractmethod
+    async def request_sync(self, order_id: int) -> None:
+        """One transaction: ask for another pass over an order. Its job becomes pending and
+        due now if it is pending, retrying or done (done: fresh attempt budget); a claimed
+        job is marked dirty so it runs again after the current claim; a dead job stays dead
+        (only a replay revives it). An order with a snapshot but no job gets a pending job;
+        an unknown order is a no-op."""
 
     @abc.abstractmethod
     async def get_job(self, order_id: int) -> Job | None:

@@ -161,6 +161,9 @@ class ProgramStore(Store, abc.ABC):
         result: int = await self._write(p.dead_letter(lease, dl, self.clock()))
         return result
 
+    async def request_sync(self, order_id: int) -> None:
+        await self._write(p.request_sync(order_id, self.clock()))
+
     async def get_job(self, order_id: int) -> Job | None:
         result: Job | None = await self._read(p.get_job(order_id))
         return result

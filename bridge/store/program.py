@@ -523,6 +523,22 @@ def dead_letter(lease: Lease, dl: DeadLetter, now: float) -> Program:
     return int(new_id)
 
 
+def request_sync(order_id: int, now: float) -> Program:
+    """Re-queue an order's job (see ``sql.REQUEST_SYNC``); an order with a snapshot but no
+    job gets a pending one; an unknown order is a no-op. Returns the job's status after."""
+    yield from lock_order(order_id)
+    job = yield Query("SELECT status FROM jobs WHERE order_id = $1 FOR UPDATE", (order_id,), "one")
+    if job is not None:
+        yield Query(sql.REQUEST_SYNC, (order_id, now))
+        status = yield Query("SELECT status FROM jobs WHERE order_id = $1", (order_id,), "value")
+        return str(status)
+    version = yield Query("SELECT version FROM snapshots WHERE order_id = $1", (order_id,), "value")
+    if version is None:
+        return None
+    yield Query(sql.UPSERT_JOB, (order_id, now, int(version)), "one")
+    return "pending"
+
+
 def get_job(order_id: int) -> Program:
     r = yield Query(f"SELECT {sql.JOB_COLUMNS} FROM jobs WHERE order_id = $1", (order_id,), "one")
     return None if r is None else to_job(r)

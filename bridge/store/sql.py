@@ -18,6 +18,7 @@ __all__ = [
     "INSERT_INBOX",
     "INSERT_OUTBOX",
     "LEASE_ROW",
+    "REQUEST_SYNC",
     "UPSERT_JOB",
     "UPSERT_SNAPSHOT",
     "for_sqlite",
@@ -137,6 +138,21 @@ UPDATE jobs SET
     status = CASE WHEN status IN ('done', 'dead') THEN 'pending' ELSE status END,
     updated_at = $2
 WHERE id = $1
+"""
+
+# Someone outside the worker (the poller: an invoice a waiting cancel/refund needs) asks
+# for another pass: pending/retrying/done → pending now (done gets a fresh attempt budget),
+# claimed → dirty (runs again after the claim), dead → untouched (only a replay revives it).
+REQUEST_SYNC = """
+UPDATE jobs SET
+    dirty = CASE WHEN status = 'claimed' THEN TRUE ELSE dirty END,
+    run_at = CASE WHEN status = 'claimed' THEN run_at ELSE $2 END,
+    attempts = CASE WHEN status = 'done' THEN 0 ELSE attempts END,
+    first_attempt_at = CASE WHEN status = 'done' THEN NULL ELSE first_attempt_at END,
+    last_error = CASE WHEN status = 'done' THEN NULL ELSE last_error END,
+    status = CASE WHEN status IN ('pending', 'retrying', 'done') THEN 'pending' ELSE status END,
+    updated_at = $2
+WHERE order_id = $1 AND status <> 'dead'
 """
 
 CLAIM_UPDATE = """

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from bridge.breaker import BreakerBoard
 from bridge.config import BridgeConfig
+from bridge.keys import OrderRef, Prefix
 from bridge.mapping import MappingContext
 from bridge.metrics import Metrics
 from bridge.order import OrderPayload
@@ -53,6 +54,12 @@ class StepContext:
     order: OrderPayload
     ledger: Mapping[str, LedgerRow]
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: the order's shop and number as keys and events name it (``bridge.keys``)
+    ref: OrderRef | None = None
+
+    @property
+    def prefix(self) -> Prefix:
+        return self.ref.prefix if self.ref is not None else "wc"
 
     @property
     def store(self) -> Store:

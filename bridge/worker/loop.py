@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
+from bridge.keys import OrderRef, key_order, order_ref
 from bridge.order import ValidationError, parse_order, validation_reason
 from bridge.retry import decide
 from bridge.sap.errors import Permanent, SLFailure, Transient
 from bridge.shop.client import ShopError
-from bridge.store.base import DeadLetter, Lease
+from bridge.store.base import DeadLetter, Lease, LedgerRow, Snapshot
 from bridge.store.errors import LeaseLost
 from bridge.worker.deps import BreakerOpen, StepContext, WorkerDeps
 from bridge.worker.plan import Step, next_step
@@ -58,30 +59,52 @@ class Worker:
 
     async def process(self, lease: Lease) -> None:
         """Run one claimed job with a lease keeper beside it; stop if the lease is lost."""
-        with correlated(f"wc:{lease.order_id}"):
-            work = asyncio.create_task(self._reconcile(lease))
-            keeper = asyncio.create_task(self._keep_lease(lease, work))
-            try:
-                await work
-            except LeaseLost as exc:
+        # which shop the order came from is known once its snapshot is read; until then
+        # (and if reading fails) it is named like a WooCommerce order
+        named = [OrderRef(lease.order_id)]
+        work = asyncio.create_task(self._claimed(lease, named))
+        keeper = asyncio.create_task(self._keep_lease(lease, work))
+        try:
+            await work
+        except LeaseLost as exc:
+            with correlated(named[0].correlation_id):
                 log.warning("lease_lost", job_id=lease.job_id, reason=exc.reason)
-            except asyncio.CancelledError:
-                if not self.stop.is_set() and keeper.done():
+        except asyncio.CancelledError:
+            if not self.stop.is_set() and keeper.done():
+                with correlated(named[0].correlation_id):
                     log.warning("lease_lapsed_stopped", job_id=lease.job_id)
-                else:
-                    raise
-            except Exception as exc:  # store hiccup or a bug: never kill the worker; retry later
+            else:
+                raise
+        except Exception as exc:  # store hiccup or a bug: never kill the worker; retry later
+            ref = named[0]
+            with correlated(ref.correlation_id):
                 log.exception("job_failed_unexpectedly", job_id=lease.job_id)
                 try:
-                    await self._retry(lease, Transient(f"internal error: {exc!r}"), "unexpected")
+                    await self._retry(
+                        lease, Transient(f"internal error: {exc!r}"), "unexpected", ref
+                    )
                 except Exception:
                     # the lease will expire and another claim will pick the job up
                     log.warning("job_retry_not_recorded", job_id=lease.job_id)
-            finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
-            self.processed += 1
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        self.processed += 1
+
+    async def _claimed(self, lease: Lease, named: list[OrderRef]) -> None:
+        """Load the snapshot and ledger, name the order (``named[0]``; its key prefix is
+        sticky once the ledger has keys), and reconcile under its correlation id."""
+        store = self.deps.store
+        snap = await store.get_snapshot(lease.order_id)
+        rows = await store.ledger_for_order(lease.order_id)
+        if snap is not None:
+            named[0] = order_ref(
+                lease.order_id, snap.source, snap.payload, (r.idem_key for r in rows)
+            )
+        ref = named[0]
+        with correlated(ref.correlation_id):
+            await self._reconcile(lease, snap, ref, rows)
 
     async def _keep_lease(self, lease: Lease, work: asyncio.Task[None]) -> None:
         cfg = self.deps.config
@@ -95,9 +118,10 @@ class Worker:
                 work.cancel()  # a worker whose lease lapsed stops
                 return
 
-    async def _reconcile(self, lease: Lease) -> None:
+    async def _reconcile(
+        self, lease: Lease, snap: Snapshot | None, ref: OrderRef, rows: list[LedgerRow]
+    ) -> None:
         store = self.deps.store
-        snap = await store.get_snapshot(lease.order_id)
         if snap is None:
             await store.complete_job(lease)
             return
@@ -105,16 +129,23 @@ class Worker:
             order = parse_order(snap.payload)
         except ValidationError as exc:
             await self._dead(
-                lease, "validate", f"wc:{lease.order_id}:order", "invalid", validation_reason(exc)
+                lease,
+                "validate",
+                key_order(ref.prefix, lease.order_id),
+                "invalid",
+                validation_reason(exc),
+                ref=ref,
             )
             return
-        for _ in range(MAX_STEPS_PER_CLAIM):
-            ledger = {row.idem_key: row for row in await store.ledger_for_order(order.id)}
-            step = next_step(order, ledger)
+        for i in range(MAX_STEPS_PER_CLAIM):
+            if i:
+                rows = await store.ledger_for_order(order.id)
+            ledger = {row.idem_key: row for row in rows}
+            step = next_step(order, ledger, ref.prefix)
             if step is None:
                 await store.complete_job(lease)
                 return
-            ctx = StepContext(self.deps, lease, order, ledger, snap.payload)
+            ctx = StepContext(self.deps, lease, order, ledger, snap.payload, ref)
             try:
                 await STEPS[step.name](ctx, step)
                 self.deps.metrics.steps.labels(step.name, "ok").inc()
@@ -124,24 +155,32 @@ class Worker:
                 return
             except Permanent as exc:
                 self.deps.metrics.steps.labels(step.name, "permanent").inc()
-                await self._dead(lease, step.name, step.idem_key, exc.code, exc.message, step)
+                await self._dead(
+                    lease, step.name, step.idem_key, exc.code, exc.message, step, ref=ref
+                )
                 return
             except Transient as exc:
                 self.deps.metrics.steps.labels(step.name, exc.kind).inc()
-                await self._retry(lease, exc, step.name)
+                await self._retry(lease, exc, step.name, ref)
                 return
             except ShopError as exc:
                 self.deps.metrics.steps.labels(step.name, "shop_error").inc()
                 if exc.transient:
-                    await self._retry(lease, Transient(str(exc), exc.status), step.name)
+                    await self._retry(lease, Transient(str(exc), exc.status), step.name, ref)
                 else:
                     await self._dead(
-                        lease, step.name, step.idem_key, f"shop:{exc.code}", exc.message, step
+                        lease,
+                        step.name,
+                        step.idem_key,
+                        f"shop:{exc.code}",
+                        exc.message,
+                        step,
+                        ref=ref,
                     )
                 return
-        await self._retry(lease, Transient("too many steps in one claim"), "loop")
+        await self._retry(lease, Transient("too many steps in one claim"), "loop", ref)
 
-    async def _retry(self, lease: Lease, exc: SLFailure, where: str) -> None:
+    async def _retry(self, lease: Lease, exc: SLFailure, where: str, ref: OrderRef) -> None:
         now = self.deps.clock()
         retry_after = exc.retry_after_s if isinstance(exc, Transient) else None
         decision = decide(
@@ -155,9 +194,10 @@ class Worker:
             await self._dead(
                 lease,
                 where,
-                f"wc:{lease.order_id}:order",
+                key_order(ref.prefix, lease.order_id),
                 "retries_exhausted",
                 f"{decision.reason}; last error: {exc.message}",
+                ref=ref,
             )
             return
         self.deps.metrics.retries.labels(exc.kind).inc()
@@ -180,6 +220,8 @@ class Worker:
         code: str,
         message: str,
         step: Step | None = None,
+        *,
+        ref: OrderRef,
     ) -> None:
         """Dead-letter the job, then compensate: shop order on hold + note, ``order.failed``."""
         store = self.deps.store
@@ -215,6 +257,7 @@ class Worker:
                 order_event(
                     lease.order_id,
                     "order.failed",
+                    correlation=ref.correlation_id,
                     op=op,
                     idem_key=idem_key,
                     code=str(code),

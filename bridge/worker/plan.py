@@ -11,6 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.keys import (
+    Prefix,
+    key_cancel,
+    key_invoice,
+    key_note,
+    key_order,
+    key_payment,
+    key_refund,
+    key_skip,
+)
 from bridge.order import OrderPayload
 from bridge.store.base import LedgerRow
 
@@ -18,34 +28,6 @@ from bridge.store.base import LedgerRow
 CREATE_STATUSES = frozenset({"pending", "processing", "on-hold", "completed"})
 #: shop statuses that mean "this order will not be fulfilled"
 CANCEL_STATUSES = frozenset({"cancelled", "failed", "refunded", "trash"})
-
-
-def key_order(order_id: int) -> str:
-    return f"wc:{order_id}:order"
-
-
-def key_payment(order_id: int) -> str:
-    return f"wc:{order_id}:payment"
-
-
-def key_cancel(order_id: int) -> str:
-    return f"wc:{order_id}:cancel"
-
-
-def key_skip(order_id: int) -> str:
-    return f"wc:{order_id}:skip"
-
-
-def key_invoice(order_id: int) -> str:
-    return f"wc:{order_id}:invoice"
-
-
-def key_refund(order_id: int, refund_id: int | str) -> str:
-    return f"wc:{order_id}:refund:{refund_id}"
-
-
-def key_note(order_id: int, what: str) -> str:
-    return f"wc:{order_id}:note:{what}"
 
 
 @dataclass(frozen=True)
@@ -62,14 +44,18 @@ def _done(ledger: Mapping[str, LedgerRow], key: str) -> bool:
     return row is not None and row.status == "done"
 
 
-def next_step(order: OrderPayload, ledger: Mapping[str, LedgerRow]) -> Step | None:
-    """The first missing step for this order, or None when SAP and the shop agree."""
+def next_step(
+    order: OrderPayload, ledger: Mapping[str, LedgerRow], prefix: Prefix = "wc"
+) -> Step | None:
+    """The first missing step for this order, or None when SAP and the shop agree.
+    ``prefix`` names the order's shop in every key (``bridge.keys``)."""
     oid = order.id
-    okey = key_order(oid)
+    p = prefix
+    okey = key_order(p, oid)
     cancelled = order.status in CANCEL_STATUSES
     if not _done(ledger, okey):
         if cancelled:
-            if _done(ledger, key_skip(oid)):
+            if _done(ledger, key_skip(p, oid)):
                 return None
             # documented rule: cancelled before it reached SAP → create nothing, tell the shop
             return Step("skip_order", okey)
@@ -77,32 +63,34 @@ def next_step(order: OrderPayload, ledger: Mapping[str, LedgerRow]) -> Step | No
             return Step("create_order", okey)
         return None  # drafts and unknown statuses: wait for a status SAP cares about
     order_row = ledger[okey]
-    if not _done(ledger, key_note(oid, "confirmed")):
+    if not _done(ledger, key_note(p, oid, "confirmed")):
         return Step(
-            "confirm_to_shop", key_note(oid, "confirmed"), {"docnum": order_row.target_docnum}
+            "confirm_to_shop", key_note(p, oid, "confirmed"), {"docnum": order_row.target_docnum}
         )
     paid = bool(order.transaction_id or order.date_paid_gmt)
-    if paid and not cancelled and not _done(ledger, key_payment(oid)):
-        return Step("record_payment", key_payment(oid))
-    invoiced = _done(ledger, key_invoice(oid))
+    if paid and not cancelled and not _done(ledger, key_payment(p, oid)):
+        return Step("record_payment", key_payment(p, oid))
+    invoiced = _done(ledger, key_invoice(p, oid))
     if cancelled:
         if invoiced:
             # after invoicing nothing is deleted or cancelled: a credit note reverses it
             if not order.refunds:
-                key = key_refund(oid, "cancel")
+                key = key_refund(p, oid, "cancel")
                 return None if _done(ledger, key) else Step("credit_note", key, {"full": True})
-            return _next_refund(order, ledger)
-        if not _done(ledger, key_cancel(oid)):
-            return Step("cancel_order", key_cancel(oid))
+            return _next_refund(order, ledger, p)
+        if not _done(ledger, key_cancel(p, oid)):
+            return Step("cancel_order", key_cancel(p, oid))
         return None
     if invoiced:
-        return _next_refund(order, ledger)
+        return _next_refund(order, ledger, p)
     return None
 
 
-def _next_refund(order: OrderPayload, ledger: Mapping[str, LedgerRow]) -> Step | None:
+def _next_refund(
+    order: OrderPayload, ledger: Mapping[str, LedgerRow], prefix: Prefix
+) -> Step | None:
     """The oldest refund without its credit note (WooCommerce lists refunds newest first)."""
-    keys = {r.id: key_refund(order.id, r.id) for r in order.refunds}
+    keys = {r.id: key_refund(prefix, order.id, r.id) for r in order.refunds}
     any_done = any(_done(ledger, k) for k in keys.values())
     for refund in reversed(order.refunds):
         if not _done(ledger, keys[refund.id]):

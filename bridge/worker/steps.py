@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from bridge.keys import correlation_id, key_invoice, key_order, key_skip
 from bridge.mapping import MappingError, to_sap_order
 from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
 from bridge.store.base import OutboxEvent
 from bridge.worker.deps import StepContext
-from bridge.worker.plan import Step, key_order, key_skip
+from bridge.worker.plan import Step
 from sapchaos.logs import get_logger
 
 log = get_logger("bridge.worker")
@@ -28,18 +29,24 @@ class StepFailed(Permanent):
     """A permanent failure raised by a step itself (mapping, partial document)."""
 
 
-def order_event(order_id: int, type_: str, **payload: Any) -> OutboxEvent:
-    """An outbox event (``order.confirmed`` …) with the order's correlation id ``wc:{id}``."""
+def order_event(
+    order_id: int, type_: str, *, correlation: str | None = None, **payload: Any
+) -> OutboxEvent:
+    """An outbox event (``order.confirmed`` …) with the order's correlation id
+    (``bridge.keys.correlation_id``; default ``wc:{id}``)."""
     return OutboxEvent(
         event_id=str(uuid.uuid4()),
         type=type_,
-        correlation_id=f"wc:{order_id}",
+        correlation_id=correlation or correlation_id("wc", order_id),
         payload={"order_id": order_id, **payload},
     )
 
 
 def event(ctx: StepContext, type_: str, **payload: Any) -> OutboxEvent:
-    return order_event(ctx.order.id, type_, number=ctx.order.order_number, **payload)
+    cid = correlation_id(ctx.prefix, ctx.order.id, ctx.order.order_number)
+    return order_event(
+        ctx.order.id, type_, correlation=cid, number=ctx.order.order_number, **payload
+    )
 
 
 async def _lookup(ctx: StepContext, entity_set: str, idem_key: str) -> dict[str, Any] | None:
@@ -79,14 +86,14 @@ async def _complete_partial(ctx: StepContext, doc: dict[str, Any], desired: dict
         await ctx.sap_call(
             "PATCH Orders",
             "complete_partial",
-            key_order(ctx.order.id),
+            key_order(ctx.prefix, ctx.order.id),
             lambda: ctx.deps.sap.patch("Orders", entry, {"DocumentLines": missing}),
         )
     except Permanent as exc:
         await ctx.sap_call(
             "POST Orders",
             "cancel_partial",
-            key_order(ctx.order.id),
+            key_order(ctx.prefix, ctx.order.id),
             lambda: ctx.deps.sap.action("Orders", entry, "Cancel"),
         )
         raise StepFailed(
@@ -95,10 +102,10 @@ async def _complete_partial(ctx: StepContext, doc: dict[str, Any], desired: dict
 
 
 async def create_order(ctx: StepContext, step: Step) -> None:
-    """Create the SAP sales order exactly once (``wc:{id}:order``)."""
+    """Create the SAP sales order exactly once (``wc:{id}:order`` / ``mg:{id}:order``)."""
     key = step.idem_key
     try:
-        desired = to_sap_order(ctx.order, ctx.deps.mapping)
+        desired = to_sap_order(ctx.order, ctx.deps.mapping, ctx.prefix)
     except MappingError as exc:
         raise StepFailed("mapping", str(exc)) from exc
     row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, "create_order", "Orders")
@@ -135,11 +142,11 @@ async def create_order(ctx: StepContext, step: Step) -> None:
 
 async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
     """Order note naming the SAP DocNum (what the shop's staff and the oracle read)."""
-    row = ctx.ledger[key_order(ctx.order.id)]
+    row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
     await ctx.store.record_intent(ctx.lease, step.idem_key, ctx.order.id, "shop_note", "shop")
     note = (
         f"SAP sales order {row.target_docnum} created "
-        f"(DocEntry {row.target_docentry}, key {key_order(ctx.order.id)})."
+        f"(DocEntry {row.target_docentry}, key {key_order(ctx.prefix, ctx.order.id)})."
     )
     await ctx.deps.shop.add_note(ctx.order.id, note)
     await ctx.store.mark_done(ctx.lease, step.idem_key, None, None)
@@ -147,7 +154,7 @@ async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
 
 async def skip_order(ctx: StepContext, step: Step) -> None:
     """Cancelled before it reached SAP: create nothing (after checking an earlier try did not)."""
-    okey = key_order(ctx.order.id)
+    okey = key_order(ctx.prefix, ctx.order.id)
     prior = ctx.ledger.get(okey)
     if prior is not None and prior.status in ("intent", "ambiguous"):
         doc = await _lookup(ctx, "Orders", okey)
@@ -156,7 +163,7 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
             await ctx.store.mark_done(ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"]))
             return
         await ctx.store.mark_failed(ctx.lease, okey, "cancelled in the shop before creation")
-    skey = key_skip(ctx.order.id)
+    skey = key_skip(ctx.prefix, ctx.order.id)
     await ctx.store.record_intent(ctx.lease, skey, ctx.order.id, "skip_order", "Orders")
     await ctx.deps.shop.add_note(
         ctx.order.id,
@@ -170,7 +177,7 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
 
 async def record_payment(ctx: StepContext, step: Step) -> None:
     """Write the shop's payment reference onto the SAP order (PATCH is idempotent)."""
-    row = ctx.ledger[key_order(ctx.order.id)]
+    row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
     entry = int(row.target_docentry or 0)
     await ctx.store.record_intent(
         ctx.lease, step.idem_key, ctx.order.id, "record_payment", "Orders"
@@ -196,7 +203,7 @@ async def record_payment(ctx: StepContext, step: Step) -> None:
 
 async def cancel_order(ctx: StepContext, step: Step) -> None:
     """``POST Orders(n)/Cancel`` when the shop cancels before delivery (never a delete)."""
-    row = ctx.ledger[key_order(ctx.order.id)]
+    row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
     entry = int(row.target_docentry or 0)
     await ctx.store.record_intent(ctx.lease, step.idem_key, ctx.order.id, "cancel_order", "Orders")
     current = await ctx.sap_call(
@@ -231,7 +238,7 @@ async def cancel_order(ctx: StepContext, step: Step) -> None:
 
 async def credit_note(ctx: StepContext, step: Step) -> None:
     """A refund or cancel after invoicing: a credit note based on the invoice's lines."""
-    inv = ctx.ledger[f"wc:{ctx.order.id}:invoice"]
+    inv = ctx.ledger[key_invoice(ctx.prefix, ctx.order.id)]
     inv_entry = int(inv.target_docentry or 0)
     row = await ctx.store.record_intent(
         ctx.lease, step.idem_key, ctx.order.id, "credit_note", "CreditNotes"

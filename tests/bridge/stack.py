@@ -122,7 +122,11 @@ class Stack:
 
 @asynccontextmanager
 async def stack(
-    *, guard: bool = True, backoffice: dict[str, Any] | None = None, shop_seed: int = 7
+    *,
+    guard: bool = True,
+    backoffice: dict[str, Any] | None = None,
+    shop_seed: int = 7,
+    shop: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     from fakesap.app import create_app as create_sap
     from fakesap.backoffice import BackOfficeConfig
@@ -135,14 +139,16 @@ async def stack(
     )
     async with (
         TestServer(create_sap(sap_cfg)) as sap,
-        TestServer(create_shop(ShopConfig(seed=shop_seed))) as shop,
+        TestServer(create_shop(ShopConfig(seed=shop_seed, **(shop or {})))) as shop_server,
         aiohttp.ClientSession() as http,
     ):
         woo = WooClient(
-            str(shop.make_url("")).rstrip("/"), DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET
+            str(shop_server.make_url("")).rstrip("/"),
+            DEFAULT_CONSUMER_KEY,
+            DEFAULT_CONSUMER_SECRET,
         )
         async with woo:
-            yield Stack(sap, shop, http, woo)
+            yield Stack(sap, shop_server, http, woo)
 
 
 async def wait_until(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> bool:

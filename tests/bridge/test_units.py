@@ -168,3 +168,16 @@ def test_config_toml_and_env(tmp_path: Path) -> None:
         BridgeConfig(lease_s=5, sap_total_timeout_s=10)
     with pytest.raises(ValueError):
         load_config(None, env={"SAPCHAOS_BRIDGE_NOPE": "1"})
+
+
+def test_bridge_config_mqtt_defaults_are_mqtt_settings_defaults() -> None:
+    """Every ``MqttSettings`` field has a ``mqtt_<field>`` setting with the same default."""
+    import dataclasses
+
+    from bridge.config import BridgeConfig
+    from bridge.events.settings import MqttSettings
+
+    cfg = BridgeConfig()
+    for f in dataclasses.fields(MqttSettings):
+        assert getattr(cfg, f"mqtt_{f.name}") == getattr(MqttSettings(), f.name), f.name
+    assert MqttSettings.from_config(cfg.replace(mqtt_shared_group="g")).shared_group == "g"

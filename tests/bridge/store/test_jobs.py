@@ -198,3 +198,93 @@ async def test_list_jobs_and_prune(store: Store, clock: FakeClock) -> None:
     assert not late.snapshot_changed and late.job_id is None
     assert await store.pending_work() == 4  # 3 jobs not done + e2 unpublished
     assert lease.order_id == 1
+
+
+async def test_request_sync_requeues_by_status(store: Store, clock: FakeClock) -> None:
+    """pending/retrying/done → pending now; claimed → dirty; dead → untouched."""
+    await store.accept_many([delivery(i) for i in (1, 2, 3, 4)])
+    leases = {lease.order_id: lease for lease in await store.claim_jobs("w", 4, 30)}
+    await store.complete_job(leases[1])  # done
+    await store.retry_job(leases[2], clock() + 600, "HTTP 503")  # retrying, far in the future
+    await store.dead_letter(leases[3], DeadLetter("create_order", "wc:3:order", "-10", "x"))
+    # order 4 stays claimed
+    clock.advance(5)
+    for order_id in (1, 2, 3, 4):
+        await store.request_sync(order_id)
+
+    done = await store.get_job(1)
+    assert done is not None and done.status == "pending" and done.run_at == clock()
+    assert done.attempts == 0 and done.first_attempt_at is None
+    retrying = await store.get_job(2)
+    assert retrying is not None and retrying.status == "pending" and retrying.run_at == clock()
+    assert retrying.attempts == 1  # the retry budget is not reset by a wake-up
+    dead = await store.get_job(3)
+    assert dead is not None and dead.status == "dead"
+    claimed = await store.get_job(4)
+    assert claimed is not None and claimed.status == "claimed" and claimed.dirty
+    assert await store.next_run_at() == clock()
+
+    # the claimed one runs again after its claim completes; the others are claimable now
+    got = sorted(lease.order_id for lease in await store.claim_jobs("w2", 10, 30))
+    assert got == [1, 2]
+    await store.complete_job(leases[4])
+    job4 = await store.get_job(4)
+    assert job4 is not None and job4.status == "pending" and not job4.dirty
+    # the snapshot is untouched: a wake-up is not new data
+    snap = await store.get_snapshot(1)
+    assert snap is not None and snap.version == 1
+
+
+async def test_request_sync_on_a_pending_job_runs_it_now(store: Store, clock: FakeClock) -> None:
+    await store.accept_delivery(delivery(5))
+    (lease,) = await store.claim_jobs("w", 1, 30)
+    await store.release_job(lease, clock() + 120)  # pending, but not due for two minutes
+    assert await store.claim_jobs("w", 1, 30) == []
+    await store.request_sync(5)
+    (again,) = await store.claim_jobs("w", 1, 30)
+    assert again.order_id == 5 and again.desired_version == 1
+    assert (await store.counts())["jobs"]["claimed"] == 1
+
+
+async def test_request_sync_creates_a_job_for_a_snapshot_without_one(
+    store: Store, dsn: str
+) -> None:
+    await store.accept_delivery(delivery(7, status="completed"))
+    await _delete_job(dsn, 7)  # e.g. a snapshot restored from a backup without its job
+    assert await store.get_job(7) is None
+    await store.request_sync(7)
+    job = await store.get_job(7)
+    assert job is not None and job.status == "pending" and job.desired_version == 1
+    await store.request_sync(7)  # twice is harmless: still one job
+    assert sum((await store.counts())["jobs"].values()) == 1
+
+
+async def test_request_sync_for_an_unknown_order_is_a_no_op(store: Store) -> None:
+    await store.request_sync(424242)
+    assert await store.get_job(424242) is None
+    assert await store.get_snapshot(424242) is None
+    assert sum((await store.counts())["jobs"].values()) == 0
+
+
+async def _delete_job(dsn: str, order_id: int) -> None:
+    """Remove a job behind the store's back (a state the interface cannot produce)."""
+    if dsn.startswith("sqlite:"):
+        import sqlite3
+
+        path = dsn.removeprefix("sqlite:///")
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("DELETE FROM jobs WHERE order_id = ?", (order_id,))
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    import asyncpg
+
+    base, _, query = dsn.partition("?")
+    schema = dict(p.split("=", 1) for p in query.split("&"))["schema"]
+    conn_pg = await asyncpg.connect(base)
+    try:
+        await conn_pg.execute(f'DELETE FROM "{schema}".jobs WHERE order_id = $1', order_id)
+    finally:
+        await conn_pg.close()
