@@ -111,7 +111,8 @@ class _Envelope(BaseModel):
     event_id: uuid.UUID = Field(description="unique per event; consumers dedup by it")
     occurred_at: str = Field(pattern=ISO_MS, description="ISO 8601 UTC with milliseconds")
     correlation_id: str = Field(
-        pattern=r"^(wc|mg):[^\s]+$", description="the shop order: wc:{order_id} (WooCommerce) or mg:{increment_id} (Magento)"
+        pattern=r"^(wc|mg):[^\s]+$",
+        description="the shop order: wc:{order_id} (WooCommerce) or mg:{increment_id} (Magento)",
     )
     order_id: int = Field(gt=0, description="the shop order id")
     order_number: str | None = Field(default=None, description="the shop order number")

@@ -42,14 +42,51 @@ def _sum_by_item(pairs: Iterable[tuple[str, Any]]) -> dict[str, Decimal]:
     return out
 
 
+#: shop statuses in which an order may end without a SAP sales order (cancelled before
+#: it reached SAP is "just a state": the bridge creates nothing and tells the shop)
+UNSYNCED_OK = frozenset({"cancelled", "failed"})
+
+
+def _status(rec: dict[str, Any]) -> str:
+    return str((rec.get("order") or {}).get("status", ""))
+
+
 def no_lost_order(h: Histories) -> list[Violation]:
-    """Every shop order has a SAP sales order carrying its idempotency key."""
+    """Every shop order that still stands has a SAP sales order carrying its key."""
     by_key = h.sap_orders_by_key()
     return [
         {"order_id": oid, "idem_key": order_key(oid), "found": 0}
-        for oid in sorted(h.orders_by_id())
-        if not by_key.get(order_key(oid))
+        for oid, rec in sorted(h.orders_by_id().items())
+        if not by_key.get(order_key(oid)) and _status(rec) not in UNSYNCED_OK
     ]
+
+
+def cancelled_in_sap(h: Histories) -> list[Violation]:
+    """A shop order that ended cancelled has no live SAP order: none, cancelled, or credited."""
+    by_key = h.sap_orders_by_key()
+    credited = {
+        str((d.get("document") or {}).get("U_IdemKey", "")).rsplit(":refund:", 1)[0]
+        for d in h.sap_documents
+        if d.get("entity_set") == "CreditNotes"
+    }
+    out: list[Violation] = []
+    for oid, rec in sorted(h.orders_by_id().items()):
+        if _status(rec) != "cancelled":
+            continue
+        live = [
+            d.get("DocEntry")
+            for d in by_key.get(order_key(oid), [])
+            if (d.get("document") or {}).get("Cancelled") != "tYES"
+        ]
+        if live and f"wc:{oid}" not in credited:
+            out.append(
+                {
+                    "order_id": oid,
+                    "problem": "cancelled in the shop, open in SAP",
+                    "doc_entries": live,
+                }
+            )
+    return out
 
 
 def no_duplicate_order(h: Histories) -> list[Violation]:
@@ -112,6 +149,8 @@ def confirmation_note(h: Histories) -> list[Violation]:
     for oid in sorted(h.orders_by_id()):
         docs = by_key.get(order_key(oid), [])
         got = notes.get(oid, [])
+        if not docs and _status(h.orders_by_id()[oid]) in UNSYNCED_OK:
+            continue  # nothing reached SAP, so there is nothing to confirm
         if not got:
             out.append({"order_id": oid, "problem": "no confirmation note"})
             continue
@@ -134,6 +173,7 @@ INVARIANTS: dict[str, Invariant] = {
     "no_lost_order": no_lost_order,
     "no_duplicate_order": no_duplicate_order,
     "no_orphan_order": no_orphan_order,
+    "cancelled_in_sap": cancelled_in_sap,
     "lines_match": lines_match,
     "confirmation_note": confirmation_note,
 }

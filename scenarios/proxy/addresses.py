@@ -9,7 +9,13 @@ from scenarios.proxy.errors import ApiError
 
 
 def split_hostport(text: str) -> tuple[str, int]:
-    """Split ``host:port`` / ``[v6]:port``; errors read like Go's ``net`` package."""
+    """Split ``host:port`` / ``[v6]:port``; errors read like Go's ``net`` package.
+
+    An empty address is what Toxiproxy's API passes to ``net.Listen`` when ``listen`` is
+    omitted: Go binds an ephemeral port on every interface, and so do we.
+    """
+    if text == "":
+        return "", 0
     if ":" not in text:
         raise ApiError.os_error(f"address {text}: missing port in address")
     host, _, port_text = text.rpartition(":")

@@ -49,6 +49,14 @@ async def test_listen_without_port_is_500_like_go(target: Target) -> None:
     assert status == 500 and "missing port in address" in body["error"]
 
 
+async def test_listen_omitted_binds_an_ephemeral_port_like_go(target: Target) -> None:
+    status, body = await target.call("POST", "/proxies", {"name": "nolisten", "upstream": "127.0.0.1:1"})
+    assert status == 201, body
+    port = int(str(body["listen"]).rsplit(":", 1)[1])
+    assert port > 0
+    assert (await target.call("DELETE", "/proxies/nolisten"))[0] == 204
+
+
 async def test_created_disabled_proxy_does_not_listen(target: Target, echo_port: int) -> None:
     listen = f"127.0.0.1:{free_port()}"
     name, _, _ = await target.proxy(echo_port, listen=listen, enabled=False)

@@ -51,6 +51,7 @@ def test_demo_command_passes_and_writes_the_report(tmp_path: Path) -> None:
         "no_lost_order",
         "no_duplicate_order",
         "no_orphan_order",
+        "cancelled_in_sap",
         "lines_match",
         "confirmation_note",
     }

@@ -114,3 +114,23 @@ def test_orphan_sap_order_is_reported() -> None:
     h = _clean()
     h = Histories(h.shop_orders, h.shop_received, [*h.sap_documents, _sap(9, 77, [("A", 1)])])
     assert _failed(judge(h))["no_orphan_order"][0]["idem_key"] == "wc:77:order"
+
+
+def test_cancelled_before_create_is_not_lost_but_open_sap_order_is_reported() -> None:
+    h = _clean()
+    cancelled = _order(3, [("A", 1)])
+    cancelled["order"]["status"] = "cancelled"
+    ok = judge(Histories([*h.shop_orders, cancelled], h.shop_received, h.sap_documents))
+    assert ok.verdict == "pass", _failed(ok)
+    still_open = judge(
+        Histories(
+            [*h.shop_orders, cancelled], h.shop_received, [*h.sap_documents, _sap(3, 3, [("A", 1)])]
+        )
+    )
+    assert _failed(still_open)["cancelled_in_sap"][0]["order_id"] == 3
+    closed = _sap(3, 3, [("A", 1)])
+    closed["document"]["Cancelled"] = "tYES"
+    fine = judge(
+        Histories([*h.shop_orders, cancelled], h.shop_received, [*h.sap_documents, closed])
+    )
+    assert "cancelled_in_sap" not in _failed(fine)
