@@ -69,6 +69,7 @@ async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.ingress.app import tune_gc_for_serving
     from bridge.runtime import BridgeRuntime
 
     cfg = _config(args)
@@ -80,6 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with BridgeRuntime(cfg, seed=args.seed) as rt:
+            # a dedicated server process tunes its collector; embedded uses (demo, tests) don't
+            tune_gc_for_serving()
             roles = ",".join(cfg.roles)
             where = f" on {rt.url}" if rt.port else ""
             print(f"bridge serving roles {roles}{where} (store {cfg.store_dsn})", flush=True)

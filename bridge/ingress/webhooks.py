@@ -8,11 +8,12 @@ WooCommerce disables a webhook after a run of failures and every later order wou
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -56,6 +57,16 @@ class Ingress:
     clock: Callable[[], float] = time.time
     #: called after a commit whose snapshot needs an authoritative re-read (tie or stale)
     on_needs_fetch: Callable[[int], None] | None = None
+    #: (order id, date_modified_gmt) of recently validated bodies by their SHA-256: a copy
+    #: of a delivery (WooCommerce retries, duplicate deliveries) is not validated again
+    validated: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    validated_max: int = 4096
+
+    def remember(self, sha: str, order: tuple[int, str]) -> None:
+        """Keep a validated body's facts (the oldest entry goes when full)."""
+        if len(self.validated) >= self.validated_max:
+            del self.validated[next(iter(self.validated))]
+        self.validated[sha] = order
 
 
 def error(status: int, code: str, message: str) -> web.Response:
@@ -187,17 +198,24 @@ async def handle_webhook(ingress: Ingress, request: web.Request) -> web.Response
         # unknown or unhandled topics (order.deleted, product.*) are recorded, then ignored
         reason = f"topic {topic or '(none)'} is not handled"
         return await _quarantine(ingress, entry(reason, "ignored_topic"))
-    try:
-        order = parse_order_json(body)  # parses and validates the bytes once
-    except ValidationError as exc:
-        return await _quarantine(ingress, entry(validation_reason(exc)))
+    sha = hashlib.sha256(body).hexdigest()
+    known = ingress.validated.get(sha)
+    if known is None:
+        try:
+            order = parse_order_json(body)  # parses and validates the bytes once
+        except ValidationError as exc:
+            return await _quarantine(ingress, entry(validation_reason(exc)))
+        known = (order.id, order.date_modified_gmt)
+        ingress.remember(sha, known)
+    order_id, date_modified_gmt = known
     delivery = InboundDelivery(
         source=source,
         topic=topic,
-        order_id=order.id,
-        date_modified_gmt=order.date_modified_gmt,
+        order_id=order_id,
+        date_modified_gmt=date_modified_gmt,
         payload=RawJsonObject(body),
         received_at=now,
+        payload_sha256=sha,
         raw=body,
         delivery_id=headers.get("X-WC-Webhook-Delivery-ID"),
         webhook_id=headers.get("X-WC-Webhook-ID"),
@@ -208,14 +226,14 @@ async def handle_webhook(ingress: Ingress, request: web.Request) -> web.Response
         metrics.count_webhook("store_unavailable")
         log.error(
             "webhook_store_failed",
-            correlation_id=correlation_id("wc", order.id),
+            correlation_id=correlation_id("wc", order_id),
             error=f"{type(exc).__name__}: {exc}"[:300],
         )
         resp = error(503, "store_unavailable", "The delivery could not be stored; retry later.")
         resp.headers["Retry-After"] = "5"
         return resp
     if outcome.error is not None:
-        cid = correlation_id("wc", order.id)
+        cid = correlation_id("wc", order_id)
         return await _quarantine(ingress, entry(outcome.error), cid)
     kind = "duplicate" if outcome.duplicate else ("stale" if outcome.stale else "accepted")
     metrics.count_webhook(kind)
@@ -223,12 +241,12 @@ async def handle_webhook(ingress: Ingress, request: web.Request) -> web.Response
     if _debug_enabled():
         log.debug(
             "webhook_accepted",
-            correlation_id=correlation_id("wc", order.id),
+            correlation_id=correlation_id("wc", order_id),
             topic=topic,
             outcome=kind,
             needs_fetch=outcome.needs_fetch,
         )
     wants_fetch = (outcome.needs_fetch or outcome.stale) and not outcome.duplicate
     if wants_fetch and ingress.on_needs_fetch is not None:
-        ingress.on_needs_fetch(order.id)
-    return _answer(kind, order.id, outcome)
+        ingress.on_needs_fetch(order_id)
+    return _answer(kind, order_id, outcome)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bridge.store import sql
 from bridge.store.base import (
@@ -33,6 +33,7 @@ from bridge.store.errors import InvalidDelivery, LeaseLost, StoreError
 from bridge.store.rules import SnapshotDecision, decide_snapshot
 
 Row = Sequence[Any]
+T = TypeVar("T")
 Mode = Literal["one", "all", "exec", "value"]
 
 
@@ -255,6 +256,8 @@ class _Pending:
     text: str
     copies: int = 1
     last_seen_at: float = 0.0
+    #: its inbox row, once inserted (a snapshot taken from it points there)
+    inbox_id: int = 0
 
 
 def _inbox_row(pd: _Pending) -> tuple[Any, ...]:
@@ -276,14 +279,47 @@ def _inbox_row(pd: _Pending) -> tuple[Any, ...]:
 
 
 def _snapshot_row(order_id: int, pd: _Pending, version: int, now: float) -> tuple[Any, ...]:
-    """UPSERT_SNAPSHOT parameters: $1 order … $7 version, $8 now."""
+    """UPSERT_SNAPSHOT_REF parameters: $1 order, $2 inbox row … $7 version, $8 now."""
     d = pd.delivery
-    return (order_id, pd.text, d.date_modified_gmt, pd.modified_ts, pd.sha, d.source, version, now)
+    return (
+        order_id,
+        pd.inbox_id,
+        d.date_modified_gmt,
+        pd.modified_ts,
+        pd.sha,
+        d.source,
+        version,
+        now,
+    )
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
     """Rows → one list per column (PostgreSQL ``unnest`` array parameters)."""
     return tuple(list(col) for col in zip(*rows, strict=True))
+
+
+#: rows per multi-row statement at most (SQLite group commit: 12 × 64 parameters)
+MAX_ROWS_PER_STATEMENT = 64
+
+
+def _row_chunks(items: Sequence[T]) -> list[Sequence[T]]:
+    """``items`` cut into power-of-two pieces, largest first (37 → 32 + 4 + 1): a batch costs
+    a few statements while only a handful of statement shapes are ever prepared."""
+    chunks: list[Sequence[T]] = []
+    i = 0
+    while i < len(items):
+        size = min(MAX_ROWS_PER_STATEMENT, 1 << ((len(items) - i).bit_length() - 1))
+        chunks.append(items[i : i + size])
+        i += size
+    return chunks
+
+
+def _flat(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Rows → the arguments of a ``sql.multi_row`` statement (row after row)."""
+    return tuple(value for row in rows for value in row)
+
+
+_INBOX_KEY = "source, order_id, date_modified_gmt, payload_sha256, copies, id"
 
 
 def accept_deliveries(
@@ -297,6 +333,8 @@ def accept_deliveries(
     plus one job upsert per changed order (its final state). ``bulk`` (PostgreSQL): each
     of those steps is ONE array statement, after locking every order of the batch in
     ascending order (concurrent batches cannot deadlock): five round trips per batch.
+    Otherwise (SQLite) each step is a few multi-row statements (``sql.multi_row``): the
+    database thread takes the GIL back a handful of times per batch, not a few per item.
     """
     results: list[AcceptOutcome | None] = [None] * len(items)
     distinct: dict[tuple[str, int, str, str], _Pending] = {}
@@ -323,13 +361,16 @@ def accept_deliveries(
         rows = yield Query(
             sql.INSERT_INBOX_BULK, _columns([_inbox_row(pd) for pd in distinct.values()]), "all"
         )
-        stored = {(r[0], int(r[1]), r[2], r[3]): int(r[4]) for r in rows}
-        new = [pd for key, pd in distinct.items() if stored[key] == pd.copies]
     else:
-        for pd in distinct.values():
-            copies = yield Query(sql.INSERT_INBOX, _inbox_row(pd), "value")
-            if int(copies) == pd.copies:
-                new.append(pd)
+        rows = []
+        for chunk in _row_chunks(list(distinct.values())):
+            text = sql.multi_row(sql.INSERT_INBOX, len(chunk), _INBOX_KEY)
+            rows.extend((yield Query(text, _flat([_inbox_row(pd) for pd in chunk]), "all")))
+    stored = {(r[0], int(r[1]), r[2], r[3]): (int(r[4]), int(r[5])) for r in rows}
+    for key, pd in distinct.items():
+        copies, pd.inbox_id = stored[key]
+        if copies == pd.copies:
+            new.append(pd)
     new_ids = {pd.index for pd in new}
     for pd in distinct.values():
         if pd.index not in new_ids:
@@ -339,19 +380,13 @@ def accept_deliveries(
 
     # 2. current snapshots of the orders concerned
     orders = sorted({pd.delivery.order_id for pd in new})
-    state: dict[int, tuple[float, str, int]] = {}
     if bulk:
         rows = yield Query(sql.READ_SNAPSHOTS, (orders,), "all")
-        state = {int(r[0]): (float(r[1]), r[2], int(r[3])) for r in rows}
     else:
-        for order_id in orders:
-            r = yield Query(
-                "SELECT modified_ts, payload_sha256, version FROM snapshots WHERE order_id = $1",
-                (order_id,),
-                "one",
-            )
-            if r is not None:
-                state[order_id] = (float(r[0]), r[1], int(r[2]))
+        rows = []
+        for ids in _row_chunks(orders):
+            rows.extend((yield Query(sql.read_snapshots_in(len(ids)), tuple(ids), "all")))
+    state = {int(r[0]): (float(r[1]), r[2], int(r[3])) for r in rows}
 
     # 3. last writer wins, in input order
     final: dict[int, _Pending] = {}
@@ -373,20 +408,21 @@ def accept_deliveries(
         return [r or AcceptOutcome() for r in results]
 
     # 4. each changed order: its final snapshot and one job upsert
-    jobs: dict[int, tuple[int, str]] = {}
     changed_orders = sorted(final)
+    snap_rows = [_snapshot_row(o, final[o], state[o][2], now) for o in changed_orders]
     if bulk:
-        snap_rows = [_snapshot_row(o, final[o], state[o][2], now) for o in changed_orders]
         yield Query(sql.UPSERT_SNAPSHOTS_BULK, (*_columns([r[:7] for r in snap_rows]), now))
         versions = [state[o][2] for o in changed_orders]
         rows = yield Query(sql.UPSERT_JOBS_BULK, (changed_orders, now, versions), "all")
-        jobs = {int(r[0]): (int(r[1]), r[2]) for r in rows}
     else:
-        for order_id in changed_orders:
-            version = state[order_id][2]
-            yield Query(sql.UPSERT_SNAPSHOT, _snapshot_row(order_id, final[order_id], version, now))
-            job = yield Query(sql.UPSERT_JOB, (order_id, now, version), "one")
-            jobs[order_id] = (int(job[0]), job[1])
+        for snaps in _row_chunks(snap_rows):
+            yield Query(sql.multi_row(sql.UPSERT_SNAPSHOT_REF, len(snaps)), _flat(snaps))
+        rows = []
+        for ids in _row_chunks(changed_orders):
+            text = sql.multi_row(sql.UPSERT_JOB, len(ids), "order_id, id, status")
+            args = _flat([(o, now, state[o][2]) for o in ids])
+            rows.extend((yield Query(text, args, "all")))
+    jobs = {int(r[0]): (int(r[1]), r[2]) for r in rows}
     for order_id, indexes in changed.items():
         job_id, status = jobs[order_id]
         for i in indexes:
@@ -557,6 +593,7 @@ def list_jobs(status: str | None, limit: int, offset: int) -> Program:
 
 
 def prune(before: float) -> Program:
+    yield Query(sql.DETACH_PRUNED_SNAPSHOTS, (before,))
     inbox = yield Query("DELETE FROM inbox WHERE last_seen_at < $1", (before,))
     events = yield Query("DELETE FROM event_inbox WHERE last_seen_at < $1", (before,))
     outbox = yield Query(
@@ -766,12 +803,7 @@ def get_quarantine(id: int) -> Program:
 
 # -- snapshots and ops ---------------------------------------------------------------------
 def get_snapshot(order_id: int) -> Program:
-    r = yield Query(
-        "SELECT order_id, payload, date_modified_gmt, payload_sha256, source, version, updated_at "
-        "FROM snapshots WHERE order_id = $1",
-        (order_id,),
-        "one",
-    )
+    r = yield Query(sql.SNAPSHOT_ROW, (order_id,), "one")
     return None if r is None else to_snapshot(r)
 
 

@@ -7,6 +7,7 @@ and evaluate ``SET`` expressions against the row as it was before the update.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "REQUEST_SYNC",
     "UPSERT_JOB",
     "UPSERT_SNAPSHOT",
+    "UPSERT_SNAPSHOT_REF",
     "for_sqlite",
+    "multi_row",
 ]
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -32,6 +35,47 @@ def for_sqlite(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql).replace("::jsonb", "").replace("::bytea", "")
 
 
+_VALUES = re.compile(r"VALUES \(([^()]*)\)")
+
+
+@functools.lru_cache(maxsize=128)
+def multi_row(single: str, rows: int, returning: str | None = None) -> str:
+    """A one-row ``INSERT … VALUES (…)`` statement for ``rows`` rows in ONE statement.
+
+    Row r's ``$k`` becomes ``$(r·w + k)``, w being the highest placeholder of the row, so
+    the arguments are the rows' tuples one after the other. ``returning`` replaces the
+    RETURNING list (a multi-row statement must return the key it matches rows by: the
+    order of RETURNING rows is unspecified). SQLite's group commit: one statement per step
+    instead of one per delivery.
+    """
+    found = _VALUES.search(single)
+    if found is None:
+        raise ValueError("not a single-row INSERT … VALUES (…) statement")
+    row = found.group(1)
+    width = max(int(n) for n in _PLACEHOLDER.findall(row))
+    values = ", ".join(
+        "(" + _PLACEHOLDER.sub(lambda m, r=r: f"${r * width + int(m.group(1))}", row) + ")"
+        for r in range(rows)
+    )
+    text = single[: found.start()] + "VALUES " + values + single[found.end() :]
+    if returning is not None:
+        head, sep, _ = text.rpartition("RETURNING ")
+        if not sep:
+            raise ValueError("the statement has no RETURNING clause")
+        text = head + sep + returning + "\n"
+    return text
+
+
+@functools.lru_cache(maxsize=16)
+def read_snapshots_in(n: int) -> str:
+    """``READ_SNAPSHOTS`` with an ``IN`` list of ``n`` placeholders (no arrays in SQLite)."""
+    marks = ", ".join(f"${i}" for i in range(1, n + 1))
+    return (
+        "SELECT order_id, modified_ts, payload_sha256, version FROM snapshots "
+        f"WHERE order_id IN ({marks})"
+    )
+
+
 # -- inbox (dedup by content) --------------------------------------------------------------
 INSERT_INBOX = """
 INSERT INTO inbox (source, topic, order_id, date_modified_gmt, modified_ts, payload_sha256,
@@ -39,7 +83,7 @@ INSERT INTO inbox (source, topic, order_id, date_modified_gmt, modified_ts, payl
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)
 ON CONFLICT (source, order_id, date_modified_gmt, payload_sha256)
 DO UPDATE SET copies = inbox.copies + excluded.copies, last_seen_at = excluded.last_seen_at
-RETURNING copies
+RETURNING copies, id
 """
 
 # PostgreSQL group commit: the same for a whole batch in one statement (keys unique
@@ -53,7 +97,7 @@ FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::float8[], $6::
      AS u(s, t, o, d, m, h, di, wi, p, r, ls, c)
 ON CONFLICT (source, order_id, date_modified_gmt, payload_sha256)
 DO UPDATE SET copies = inbox.copies + excluded.copies, last_seen_at = excluded.last_seen_at
-RETURNING source, order_id, date_modified_gmt, payload_sha256, copies
+RETURNING source, order_id, date_modified_gmt, payload_sha256, copies, id
 """
 
 READ_SNAPSHOTS = """
@@ -77,26 +121,56 @@ FROM (SELECT DISTINCT k FROM unnest($2::int[]) AS u(k) ORDER BY k) AS ordered
 """
 
 # -- snapshots -----------------------------------------------------------------------------
+# A snapshot holds its payload (REST fetch, bus event: ``inbox_id`` NULL) or, taken from a
+# webhook delivery, points at that delivery's inbox row (``payload`` NULL): the body is
+# stored once. ``prune`` copies a pointed-at payload into the snapshot before deleting it.
 UPSERT_SNAPSHOT = """
 INSERT INTO snapshots (order_id, payload, date_modified_gmt, modified_ts, payload_sha256,
                        source, version, updated_at)
 VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (order_id) DO UPDATE SET
-    payload = excluded.payload, date_modified_gmt = excluded.date_modified_gmt,
+    payload = excluded.payload, inbox_id = NULL, date_modified_gmt = excluded.date_modified_gmt,
     modified_ts = excluded.modified_ts, payload_sha256 = excluded.payload_sha256,
     source = excluded.source, version = excluded.version, updated_at = excluded.updated_at
 """
 
-UPSERT_SNAPSHOTS_BULK = """
-INSERT INTO snapshots (order_id, payload, date_modified_gmt, modified_ts, payload_sha256,
+# The same from a delivery: $2 is its inbox row id.
+UPSERT_SNAPSHOT_REF = """
+INSERT INTO snapshots (order_id, inbox_id, date_modified_gmt, modified_ts, payload_sha256,
                        source, version, updated_at)
-SELECT o, p::jsonb, d, m, h, s, v, $8
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[],
-            $7::bigint[]) AS u(o, p, d, m, h, s, v)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (order_id) DO UPDATE SET
-    payload = excluded.payload, date_modified_gmt = excluded.date_modified_gmt,
+    payload = NULL, inbox_id = excluded.inbox_id, date_modified_gmt = excluded.date_modified_gmt,
     modified_ts = excluded.modified_ts, payload_sha256 = excluded.payload_sha256,
     source = excluded.source, version = excluded.version, updated_at = excluded.updated_at
+"""
+
+# PostgreSQL group commit: UPSERT_SNAPSHOT_REF for many orders ($2: inbox row ids).
+UPSERT_SNAPSHOTS_BULK = """
+INSERT INTO snapshots (order_id, inbox_id, date_modified_gmt, modified_ts, payload_sha256,
+                       source, version, updated_at)
+SELECT o, i, d, m, h, s, v, $8
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::float8[], $5::text[], $6::text[],
+            $7::bigint[]) AS u(o, i, d, m, h, s, v)
+ON CONFLICT (order_id) DO UPDATE SET
+    payload = NULL, inbox_id = excluded.inbox_id, date_modified_gmt = excluded.date_modified_gmt,
+    modified_ts = excluded.modified_ts, payload_sha256 = excluded.payload_sha256,
+    source = excluded.source, version = excluded.version, updated_at = excluded.updated_at
+"""
+
+SNAPSHOT_ROW = """
+SELECT s.order_id, COALESCE(s.payload, i.payload), s.date_modified_gmt, s.payload_sha256,
+       s.source, s.version, s.updated_at
+FROM snapshots AS s LEFT JOIN inbox AS i ON i.id = s.inbox_id
+WHERE s.order_id = $1
+"""
+
+# Retention: before inbox rows go, snapshots pointing at them take their own copy.
+DETACH_PRUNED_SNAPSHOTS = """
+UPDATE snapshots SET
+    payload = (SELECT i.payload FROM inbox AS i WHERE i.id = snapshots.inbox_id),
+    inbox_id = NULL
+WHERE inbox_id IN (SELECT id FROM inbox WHERE last_seen_at < $1)
 """
 
 # -- jobs ----------------------------------------------------------------------------------

@@ -169,3 +169,32 @@ async def test_metrics_and_health(ingress_client: TestClient) -> None:
     resp = await ingress_client.get("/ops/dlq/999")
     assert resp.status == 404 and (await resp.json())["code"] == "not_found"
     _ = json
+
+
+async def test_copies_are_not_validated_again_but_still_counted(
+    ingress_client: TestClient, sqlite_store: Store
+) -> None:
+    """A byte-identical copy reuses the first validation (bounded memory); an invalid body
+    is never remembered, so each copy of it is quarantined again."""
+    ingress = next(iter(ingress_client.app.values()))
+    ingress.validated_max = 2
+    bodies = [signed(order_payload(300 + i)) for i in range(3)]
+    for body, headers in bodies:
+        resp = await ingress_client.post("/webhooks/woocommerce", data=body, headers=headers)
+        assert (await resp.json())["status"] == "accepted"
+    assert len(ingress.validated) == 2  # the oldest was dropped
+    again = [bodies[2], bodies[0]]  # one remembered, one forgotten: both are copies
+    for body, headers in again:
+        resp = await ingress_client.post("/webhooks/woocommerce", data=body, headers=headers)
+        data = await resp.json()
+        assert data["status"] == "duplicate" and data["order_id"] in (300, 302)
+    counts = await sqlite_store.counts()
+    assert counts["inbox"] == 3 and counts["duplicates"] == 2
+
+    broken = order_payload(310)
+    broken["line_items"] = []
+    body, headers = signed(broken)
+    for _ in range(2):
+        resp = await ingress_client.post("/webhooks/woocommerce", data=body, headers=headers)
+        assert (await resp.json())["status"] == "quarantined"
+    assert (await sqlite_store.counts())["quarantine"] == 2
