@@ -4,6 +4,7 @@ its history, every delivery attempt, everything clients wrote back, chaos, load,
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,20 @@ def _shop(request: web.Request) -> Shop:
     return request.app[FAKESHOP_KEY]
 
 
+def _number(data: dict[str, Any], name: str, default: float) -> float:
+    """A finite JSON number (or numeric string) from an admin body; ValueError otherwise."""
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a number")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{name} must be a number") from exc
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number")
+    return number
+
+
 def _bad(message: str, status: int = 400) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -26,7 +41,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         return {}
-    data = json.loads(raw)
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("body nests too deeply") from exc
     if not isinstance(data, dict):
         raise ValueError("body must be a JSON object")
     return data
@@ -89,7 +107,10 @@ async def generate(request: web.Request) -> web.Response:
     shop = _shop(request)
     try:
         data = await _json_body(request)
-        count = int(data.get("count", 1))
+        count_f = _number(data, "count", 1)
+        if count_f != int(count_f):
+            raise ValueError("count must be an integer")
+        count = int(count_f)
         lifecycle = bool(data.get("with_lifecycle", False))
         mix = shop.runner.mix(data.get("mix")) if lifecycle else None
     except (ValueError, TypeError) as exc:
@@ -146,6 +167,11 @@ async def put_chaos(request: web.Request) -> web.Response:
         data = await _json_body(request)
         name = data.pop("profile", None)
         seed = data.pop("seed", None)
+        if seed is not None:
+            seed_f = _number({"seed": seed}, "seed", 0)
+            if seed_f != int(seed_f):
+                raise ValueError("seed must be an integer")
+            seed = int(seed_f)
         base = profile(str(name)) if name else shop.engine.settings
         settings = base.merged(data)
     except (ValueError, TypeError) as exc:
@@ -158,7 +184,7 @@ async def put_chaos(request: web.Request) -> web.Response:
     elif data:
         shop.extras["chaos_profile"] = f"{shop.extras.get('chaos_profile')}+custom"
     if seed is not None:
-        shop.engine.reseed(int(seed))
+        shop.engine.reseed(seed)
     return await get_chaos(request)
 
 
@@ -177,8 +203,8 @@ async def start_load(request: web.Request) -> web.Response:
     shop = _shop(request)
     try:
         data = await _json_body(request)
-        rate = float(data.get("rate", 1))
-        duration = float(data.get("duration_s", 10))
+        rate = _number(data, "rate", 1)
+        duration = _number(data, "duration_s", 10)
         if rate <= 0 or duration <= 0 or rate * duration > 1_000_000:
             raise ValueError("rate and duration_s must be > 0 (and rate*duration <= 1e6)")
         run = shop.load.start(rate, duration, data.get("mix"), bool(data.get("lifecycle", True)))

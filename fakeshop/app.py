@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,12 @@ from sapchaos.catalog import Catalog, load_catalog
 __all__ = ["FAKESHOP_KEY", "Shop", "create_app", "generator_factory"]
 
 
-def generator_factory(catalog: Catalog, config: ShopConfig) -> OrderFactory:
+def generator_factory(
+    catalog: Catalog, config: ShopConfig, next_item_id: Callable[[], int] | None = None
+) -> OrderFactory:
     """Orders from the seeded generator (``fakeshop.generator``), with the store options
-    (prices incl. tax, time zone, home URL) the shop itself uses."""
+    (prices incl. tax, time zone, home URL) the shop itself uses. ``next_item_id`` is the
+    shop's order-item sequence (refund items draw from it too)."""
     state: dict[str, Any] = {}
 
     def factory(order_id: int, now: datetime) -> dict[str, Any]:
@@ -40,11 +43,17 @@ def generator_factory(catalog: Catalog, config: ShopConfig) -> OrderFactory:
                 utc_offset_hours=config.utc_offset_hours,
                 home_url=config.home_url or "http://127.0.0.1/",
             )
-            state["gen"] = OrderGenerator(catalog, random.Random(config.seed), settings)
+            state["gen"] = OrderGenerator(
+                catalog, random.Random(config.seed), settings, next_item_id=next_item_id
+            )
         order: dict[str, Any] = state["gen"].new_order(order_id, now)
         return order
 
     return factory
+
+
+def _no_factory(order_id: int, now: datetime) -> dict[str, Any]:
+    raise RuntimeError("order factory not set")
 
 
 def create_app(
@@ -59,8 +68,9 @@ def create_app(
     """Build the app; tests inject ``order_factory``/``lifecycle``/``clock`` as needed."""
     config = config or ShopConfig()
     catalog = catalog or load_catalog(config.catalog_path)
-    factory = order_factory or generator_factory(catalog, config)
-    state = ShopState(config, catalog, factory, clock)
+    state = ShopState(config, catalog, order_factory or _no_factory, clock)
+    if order_factory is None:
+        state.order_factory = generator_factory(catalog, config, state.next_item_id)
     settings = profile(config.chaos_profile)
     engine = DeliveryEngine(state, settings, config.seed)
     runner = LifecycleRunner(state, config.seed, lifecycle, lifecycle_time_scale)

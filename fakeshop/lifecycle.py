@@ -9,6 +9,7 @@ complete) or ``wc_create_refund`` does to the REST order resource.
 from __future__ import annotations
 
 import copy
+import math
 import random
 import string
 from collections.abc import Callable, Sequence
@@ -96,8 +97,8 @@ class LifecycleMix:
             raise ValueError("cancel_paid + refund_full cannot exceed pay")
         if self.complete > self.pay + eps or self.refund_partial > self.pay + eps:
             raise ValueError("complete and refund_partial cannot exceed pay")
-        if self.mean_step_s < 0:
-            raise ValueError("mean_step_s must be >= 0")
+        if not math.isfinite(self.mean_step_s) or self.mean_step_s < 0:
+            raise ValueError("mean_step_s must be a finite number >= 0")
 
 
 @dataclass(frozen=True)

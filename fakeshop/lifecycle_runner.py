@@ -19,8 +19,9 @@ log = get_logger("fakeshop.lifecycle")
 
 #: plan_lifecycle(rng, mix) -> steps with ``.action`` and ``.after_s``
 Planner = Callable[[random.Random, Any], list[Any]]
-#: apply_step(order, step, now, rng, refund_id) -> result with ``.order`` and ``.refund``
-Applier = Callable[[dict[str, Any], Any, datetime, random.Random, int], Any]
+#: apply_step(order, step, now, rng, refund_id, *, next_item_id) -> result with ``.order``
+#: and ``.refund``; refund items take their ids from ``next_item_id`` (the shop's sequence)
+Applier = Callable[..., Any]
 #: builds the planner's mix object from the JSON the load API receives
 MixFactory = Callable[[dict[str, Any]], Any]
 
@@ -86,7 +87,14 @@ class LifecycleRunner:
         prev = str(rec.order.get("status"))
         refund_id = self.state.next_post_id() if str(step.action).startswith("refund") else 0
         try:
-            result = applier(copy.deepcopy(rec.order), step, now, self.rng, refund_id)
+            result = applier(
+                copy.deepcopy(rec.order),
+                step,
+                now,
+                self.rng,
+                refund_id,
+                next_item_id=self.state.next_item_id,
+            )
         except ValueError as exc:  # LifecycleError / RefundError
             log.info(
                 "lifecycle_step_skipped", order_id=order_id, action=step.action, reason=str(exc)

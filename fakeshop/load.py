@@ -72,8 +72,9 @@ class LoadController:
             for i in range(run.target):
                 # pace against the start time, so a slow iteration does not lower the rate
                 delay = start + i * interval - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                # behind schedule: still yield, so a rate the machine cannot keep up with
+                # does not starve the server (or the DELETE that stops the run)
+                await asyncio.sleep(max(delay, 0.0))
                 order = self.state.create_order(source="load")
                 run.created += 1
                 run.order_ids.append(int(order["id"]))

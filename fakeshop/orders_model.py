@@ -1,5 +1,5 @@
 """Rules WooCommerce applies when an order changes: status transitions and the dates they
-set (``date_paid``, ``date_completed``), meta upserts, refunds and the status they force.
+set (``date_paid``, ``date_completed``) and meta upserts (refunds: :mod:`fakeshop.generator.refunds`).
 
 Pure functions over the REST order resource (a dict); :mod:`fakeshop.store` calls them.
 """
@@ -91,22 +91,3 @@ def upsert_meta(
             target["value"] = value
         written.append(dict(target))
     return written
-
-
-def refunded_total(refunds: Iterable[dict[str, Any]]) -> Decimal:
-    return sum((money(r["amount"]) for r in refunds), Decimal("0"))
-
-
-def refundable(order: dict[str, Any], refunds: Iterable[dict[str, Any]]) -> Decimal:
-    """``WC_Order::get_remaining_refund_amount``: total minus everything refunded."""
-    return money(order.get("total", "0")) - refunded_total(refunds)
-
-
-def refund_amount_from_lines(lines: Iterable[dict[str, Any]]) -> Decimal:
-    """Sum ``refund_total`` and ``refund_tax[].refund_total`` of refund line items."""
-    total = Decimal("0")
-    for line in lines:
-        total += money(line.get("refund_total", "0") or "0")
-        for tax in line.get("refund_tax", []) or []:
-            total += money(tax.get("refund_total", "0") or "0")
-    return total

@@ -116,6 +116,7 @@ class ShopState:
         self._note_id = 0
         self._meta_id = 5000
         self._webhook_id = 0
+        self._item_id = 0
         self._seq = 0
         self.products: dict[int, dict[str, Any]] = {}
         for p in (*self.catalog.products, *self.catalog.inactive_products):
@@ -145,6 +146,18 @@ class ShopState:
     def next_meta_id(self) -> int:
         self._meta_id += 1
         return self._meta_id
+
+    def next_item_id(self) -> int:
+        """``woocommerce_order_items`` auto-increment: order and refund items share it."""
+        self._item_id += 1
+        return self._item_id
+
+    def note_item_ids(self, order: dict[str, Any]) -> None:
+        """Keep the item sequence above the ids of an order built elsewhere."""
+        for kind in ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon_lines"):
+            for item in order.get(kind) or []:
+                if isinstance(item, dict) and isinstance(item.get("id"), int):
+                    self._item_id = max(self._item_id, item["id"])
 
     def next_webhook_id(self) -> int:
         self._webhook_id += 1
@@ -186,6 +199,7 @@ class ShopState:
         for m in order["meta_data"]:
             if isinstance(m, dict) and isinstance(m.get("id"), int):
                 self._meta_id = max(self._meta_id, m["id"])
+        self.note_item_ids(order)
         rec = OrderRecord(id=oid, created_at=ts, order=order)
         self.orders[oid] = rec
         status = str(order.get("status", "pending"))

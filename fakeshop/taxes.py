@@ -127,4 +127,7 @@ def parse_money(value: Any, field: str = "amount") -> Decimal:
         raise MoneyError(f"{field} is not a number") from exc
     if not amount.is_finite():
         raise MoneyError(f"{field} is not a number")
-    return round_half_up(amount)
+    try:
+        return round_half_up(amount)
+    except InvalidOperation as exc:  # beyond Decimal precision: no shop holds such a sum
+        raise MoneyError(f"{field} is not a number") from exc

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+#: longest delay or reorder window a knob may ask for (one day; WP-Cron backlogs are shorter)
+MAX_DELAY_MS = 86_400_000
+#: most deliveries one burst may produce
+MAX_BURST = 100
 
 
 @dataclass
@@ -60,7 +66,7 @@ class ChaosSettings:
                 burst_max=int(data.get("burst_max", 3)),
                 payload_at_send=bool(data.get("payload_at_send", False)),
             )
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise ValueError(f"invalid chaos settings: {exc}") from exc
         s.validate()
         return s
@@ -74,7 +80,20 @@ class ChaosSettings:
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if self.reorder_window_ms < 0 or self.burst_max < 2:
-            raise ValueError("reorder_window_ms must be >= 0 and burst_max >= 2")
+        if not all(math.isfinite(w) for w in self.copies.values()):
+            raise ValueError("copies: weights must be finite")
+        if not 0 <= self.reorder_window_ms <= MAX_DELAY_MS:
+            raise ValueError(f"reorder_window_ms must be within 0..{MAX_DELAY_MS}")
+        if not 2 <= self.burst_max <= MAX_BURST:
+            raise ValueError(f"burst_max must be within 2..{MAX_BURST}")
         if self.delay.get("dist", "none") not in ("none", "fixed", "uniform", "exponential"):
             raise ValueError("delay.dist must be none, fixed, uniform or exponential")
+        for key in ("ms", "min_ms", "max_ms", "mean_ms"):
+            if key in self.delay:
+                value = self.delay[key]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"delay.{key} must be a number")
+                if not 0 <= value <= MAX_DELAY_MS:
+                    raise ValueError(f"delay.{key} must be within 0..{MAX_DELAY_MS}")
+        if self.delay.get("min_ms", 0) > self.delay.get("max_ms", self.delay.get("min_ms", 0)):
+            raise ValueError("delay.min_ms cannot exceed delay.max_ms")

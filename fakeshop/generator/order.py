@@ -80,6 +80,7 @@ class OrderGenerator:
         *,
         next_meta_id: Callable[[], int] | None = None,
         first_item_id: int = 1,
+        next_item_id: Callable[[], int] | None = None,
     ) -> None:
         self.catalog = catalog
         self.rng = rng
@@ -87,6 +88,7 @@ class OrderGenerator:
         self.coupons: tuple[Coupon, ...] = coupons_from_catalog(catalog)
         self.fees: tuple[FeeSpec, ...] = fees_from_catalog(catalog)
         self._item_id = first_item_id - 1
+        self._shared_item_id = next_item_id
         self._meta_id = 0
         self._next_meta_id = next_meta_id or self._own_meta_id
         self._tz = self.settings.tz()
@@ -98,6 +100,8 @@ class OrderGenerator:
     # -- id sequences -------------------------------------------------------------------
     def next_item_id(self) -> int:
         """``woocommerce_order_items`` auto-increment, shared by every item type."""
+        if self._shared_item_id is not None:
+            return self._shared_item_id()
         self._item_id += 1
         return self._item_id
 

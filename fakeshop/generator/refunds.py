@@ -144,6 +144,8 @@ def compute_refund(
             qty = _int(req.get("quantity", 0) or 0, "quantity")
             total = parse_money(req.get("refund_total", 0) or 0, "refund_total")
             taxes_req = req.get("refund_tax") or []
+            if not isinstance(taxes_req, list):
+                raise refund_error("invalid_param", name="line_items", type="array")
             taxes = {
                 _int(t.get("id"), "refund_tax"): parse_money(
                     t.get("refund_total", 0) or 0, "refund_tax"
@@ -182,6 +184,12 @@ def compute_refund(
     ):
         raise refund_error("gateway")
 
+    meta = body.get("meta_data") or []
+    if not isinstance(meta, list) or not all(isinstance(m, Mapping) for m in meta):
+        raise refund_error("invalid_param", name="meta_data", type="array")
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str | int | float):
+        raise refund_error("invalid_param", name="reason", type="string")
     zone = tz or order_tz(dict(order))
     created = wp_dates("date_created", now, zone)
     home = _home(order)
@@ -194,7 +202,7 @@ def compute_refund(
         "reason": str(body.get("reason") or ""),
         "refunded_by": refunded_by,
         "refunded_payment": bool(api_refund and amount > ZERO),
-        "meta_data": copy.deepcopy(list(body.get("meta_data") or [])),
+        "meta_data": copy.deepcopy(list(meta)),
         **lines_out,
         "tax_lines": [],
         "_links": {

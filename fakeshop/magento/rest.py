@@ -18,6 +18,9 @@ from fakeshop.context import FAKESHOP_KEY
 from fakeshop.magento.mapping import dumps, to_magento
 from fakeshop.store import ShopState
 from fakeshop.timefmt import iso_ms
+from sapchaos.logs import get_logger
+
+log = get_logger("fakeshop.magento")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
@@ -190,30 +193,58 @@ async def search_orders(request: web.Request) -> web.Response:
     return _json({"items": orders, "search_criteria": criteria, "total_count": total})
 
 
+def _typed(value: Any, kind: str) -> Any:
+    """The webapi deserializer's scalar conversion: ``int`` fields take integers, numeric
+    strings and booleans; ``string`` fields take scalars; anything else is a 400."""
+    if value is None:
+        return 0 if kind == "int" else ""
+    if kind == "int":
+        if isinstance(value, bool | int):
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        if value == "":
+            return 0
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    elif isinstance(value, bool):
+        return "1" if value else ""
+    shown = value if isinstance(value, str | int | float) else type(value).__name__
+    raise MagentoError(
+        400,
+        'The "%value" value\'s type is invalid. The "%type" type was expected. '
+        "Verify and try again.",
+        {"value": str(shown)[:100], "type": kind},
+    )
+
+
 async def add_comment(request: web.Request) -> web.Response:
     _auth(request, "Magento_Sales::comment")
     state = _state(request)
     try:
         oid = int(request.match_info["id"])
         data = json.loads((await request.read()) or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MagentoError(400, "Decoding error: \nSyntax error") from exc
     history = data.get("statusHistory") if isinstance(data, dict) else None
     if not isinstance(history, dict):
         raise MagentoError(
             400, '"%fieldName" is required. Enter and try again.', {"fieldName": "statusHistory"}
         )
+    comment = _typed(history.get("comment", ""), "string")
+    status = _typed(history.get("status"), "string") or None
+    notified = _typed(history.get("is_customer_notified", 0), "int")
+    visible = _typed(history.get("is_visible_on_front", 0), "int")
     magento_order(state, oid)  # 404 for unknown orders
     ts = state.now()
     comments = state.magento_comments.setdefault(oid, [])
-    status = history.get("status") or None
     entry = {
-        "comment": str(history.get("comment", "")),
+        "comment": comment,
         "created_at": iso_ms(ts)[:19].replace("T", " "),
         "entity_id": len(comments) + 1,
         "entity_name": "order",
-        "is_customer_notified": int(history.get("is_customer_notified", 0) or 0),
-        "is_visible_on_front": int(history.get("is_visible_on_front", 0) or 0),
+        "is_customer_notified": notified,
+        "is_visible_on_front": visible,
         "parent_id": oid,
         "status": status or magento_order(state, oid)["status"],
     }
@@ -234,6 +265,13 @@ async def magento_middleware(request: web.Request, handler: Handler) -> web.Stre
         return err.response()
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         return MagentoError(404, "Request does not match any route.").response()
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("magento_handler_failed", path=request.path)
+        return MagentoError(
+            500, "Internal Error. Details are available in Magento log file."
+        ).response()
 
 
 def add_routes(app: web.Application) -> None:

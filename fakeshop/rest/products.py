@@ -4,6 +4,7 @@ SAP with ``PUT products/{id}`` or ``POST products/batch`` (at most 100 objects).
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from aiohttp import web
@@ -54,6 +55,27 @@ async def get_product(request: web.Request) -> web.Response:
     return wp_json(render(request, shop(request).state.product(route_id(request))))
 
 
+def wp_integer(value: Any) -> int | None:
+    """``rest_is_integer``: a number (or numeric string) with no fraction; None otherwise
+    (booleans, NaN, Infinity, text, arrays)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
+
+
 def apply_product_update(
     state: ShopState, pid: int, data: dict[str, Any], missing: str = "product_invalid_id"
 ) -> dict[str, Any]:
@@ -65,10 +87,9 @@ def apply_product_update(
         raise invalid_param(stock_status=f"stock_status is not one of {', '.join(STOCK_STATUSES)}.")
     qty: int | None = None
     if "stock_quantity" in data and data["stock_quantity"] is not None:
-        try:
-            qty = int(data["stock_quantity"])
-        except (TypeError, ValueError) as exc:
-            raise invalid_param(stock_quantity="stock_quantity is not of type integer.") from exc
+        qty = wp_integer(data["stock_quantity"])
+        if qty is None:
+            raise invalid_param(stock_quantity="stock_quantity is not of type integer.")
     before = {k: prod.get(k) for k in ("stock_quantity", "manage_stock", "stock_status")}
     if "manage_stock" in data:
         prod["manage_stock"] = bool(data["manage_stock"]) and data["manage_stock"] not in (

@@ -1,16 +1,16 @@
 """``/wc/v3/orders/{id}/refunds``: refunds are posts of their own (ids from the order
-sequence); a refund that brings the remaining amount to zero marks the order refunded."""
+sequence) built by ``wc_create_refund`` (:func:`fakeshop.lifecycle.compute_refund`); a
+refund that leaves nothing refundable marks the order refunded."""
 
 from __future__ import annotations
 
-import copy
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
 
-from fakeshop.errors import WooError, invalid_param
-from fakeshop.orders_model import change_status, fmt, money, refund_amount_from_lines, refundable
+from fakeshop.errors import WooError
+from fakeshop.lifecycle import RefundError, add_refund, compute_refund
 from fakeshop.rest.common import body, links, require, route_id, shop, wp_json
 from fakeshop.store import OrderRecord, ShopState
 
@@ -25,7 +25,10 @@ def _parent(state: ShopState, oid: int) -> OrderRecord:
 def render(request: web.Request, oid: int, refund: dict[str, Any]) -> dict[str, Any]:
     return {
         **refund,
-        "_links": links(request, f"orders/{oid}/refunds/{refund['id']}", f"orders/{oid}/refunds"),
+        "_links": {
+            **links(request, f"orders/{oid}/refunds/{refund['id']}", f"orders/{oid}/refunds"),
+            "up": [{"href": f"{request.scheme}://{request.host}/wp-json/wc/v3/orders/{oid}"}],
+        },
     }
 
 
@@ -50,66 +53,50 @@ async def get_refund(request: web.Request) -> web.Response:
 def create_refund(
     state: ShopState, rec: OrderRecord, data: dict[str, Any], source: str
 ) -> dict[str, Any]:
-    """``wc_create_refund`` + ``wc_order_fully_refunded``; fires ``order.updated``."""
-    lines = data.get("line_items") or []
-    if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
-        raise invalid_param(line_items="line_items is not of type array.")
-    try:
-        if data.get("amount") not in (None, ""):
-            amount = money(data["amount"])
-        else:
-            amount = refund_amount_from_lines(lines)
-    except (InvalidOperation, ValueError) as exc:
-        raise invalid_param(amount="amount is not of type string.") from exc
-    if amount <= 0:
-        raise WooError("refund_amount_zero")
-    refunds = state.refunds.setdefault(rec.id, [])
-    remaining = refundable(rec.order, refunds)
-    if amount > remaining:
-        raise WooError("refund_amount_invalid")
+    """``wc_create_refund`` + ``wc_order_fully_refunded``; fires ``order.updated``.
+
+    Raises :class:`RefundError` (nothing is changed, no id is used) for a refund
+    WooCommerce refuses."""
     ts = state.now()
-    api_refund = data.get("api_refund", True) not in (False, "false", "0", 0)
-    refund: dict[str, Any] = {
-        "id": state.next_post_id(),
-        **state.dates("date_created", ts),
-        "amount": fmt(amount),
-        "reason": str(data.get("reason") or ""),
-        "refunded_by": 1,
-        "refunded_payment": bool(api_refund),
-        "meta_data": [],
-        "line_items": [
-            {
-                "id": int(li.get("id", 0) or 0),
-                "quantity": -abs(int(li.get("quantity", 0) or 0)),
-                "total": fmt(-money(li.get("refund_total", "0") or "0")),
-            }
-            for li in lines
-        ],
-        "shipping_lines": [],
-        "tax_lines": [],
-        "fee_lines": [],
-    }
-    refunds.append(refund)
-    order = copy.deepcopy(rec.order)
-    order.setdefault("refunds", []).insert(
-        0, {"id": refund["id"], "reason": refund["reason"], "total": fmt(-amount)}
+    now = datetime.fromtimestamp(ts, UTC)
+    zone = timezone(timedelta(hours=state.config.utc_offset_hours))
+    refund = compute_refund(
+        rec.order,
+        data,
+        refund_id=0,
+        now=now,
+        next_item_id=state.next_item_id,
+        tz=zone,
     )
-    prev = str(order.get("status"))
-    if remaining - amount == Decimal("0"):
-        change_status(order, "refunded", ts, state.config.utc_offset_hours)
+    refund["id"] = state.next_post_id()
+    order = add_refund(rec.order, refund, now, zone)
+    refund.pop("_links", None)  # rendered per request, with the request's host
+    state.refunds.setdefault(rec.id, []).append(refund)
     if source == "rest":
         state.record_received(
             "refund",
             rec.id,
             {"id": refund["id"], "amount": refund["amount"], "reason": refund["reason"]},
         )
-    state.commit_order(rec, order, source, prev, ts=ts)
+    state.commit_order(rec, order, source, str(rec.order.get("status")), ts=ts)
     return refund
+
+
+def refund_error_response(exc: RefundError) -> web.Response:
+    """The refusal in WooCommerce's shape; ``wc_create_refund`` failures, which WooCommerce
+    answers with 500, are answered 400 here (a client's mistake is never a 500)."""
+    wire = exc.to_wire()
+    status = 400 if exc.status >= 500 else exc.status
+    wire["data"]["status"] = status
+    return wp_json(wire, status=status)
 
 
 async def post_refund(request: web.Request) -> web.Response:
     require(request, "cannot_create")
     state = shop(request).state
     rec = _parent(state, route_id(request))
-    refund = create_refund(state, rec, body(request), "rest")
+    try:
+        refund = create_refund(state, rec, body(request), "rest")
+    except RefundError as exc:
+        return refund_error_response(exc)
     return wp_json(render(request, rec.id, refund), status=201)

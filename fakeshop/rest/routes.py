@@ -64,7 +64,8 @@ def _parse_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], dict[
     if ctype in ("application/json", "text/json") or raw.lstrip()[:1] in (b"{", b"["):
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            # too deep is invalid JSON too: PHP's json_decode gives up past 512 levels
             raise WooError("invalid_json") from exc
         return (data if isinstance(data, dict) else {"_": data}), {}
     return {}, {}

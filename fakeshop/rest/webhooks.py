@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from fakeshop.errors import WooError
+from fakeshop.errors import WooError, invalid_param
 from fakeshop.rest.common import (
     body,
     bool_param,
@@ -48,8 +48,28 @@ def valid_url(url: Any) -> bool:
     """``wc_is_valid_url``: http(s) with a host."""
     if not isinstance(url, str):
         return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+#: schema fields of type string (``delivery_url`` is read-only in the schema, so WordPress
+#: leaves it to the handler's ``wc_is_valid_url`` check)
+STRING_FIELDS = ("name", "status", "topic", "secret")
+
+
+def check_types(data: dict[str, Any]) -> None:
+    """``rest_validate_request_arg`` for the string fields: 400 ``rest_invalid_param``."""
+    bad = {
+        k: f"{k} is not of type string."
+        for k in STRING_FIELDS
+        if k in data and not isinstance(data[k], str)
+    }
+    if bad:
+        raise invalid_param(**bad)
 
 
 def render(request: web.Request, state: ShopState, wh: Webhook) -> dict[str, Any]:
@@ -104,6 +124,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     the_shop = shop(request)
     state = the_shop.state
     data = body(request)
+    check_types(data)
     if data.get("id"):
         raise WooError("webhook_exists")
     if not valid_topic(data.get("topic")):
@@ -143,6 +164,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     state = shop(request).state
     wh = _get(state, route_id(request))
     data = body(request)
+    check_types(data)
     if data.get("topic"):
         if not valid_topic(data["topic"]):
             raise WooError("webhook_invalid_topic_update")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from tests.fakeshop.conftest import ShopHandle
 
@@ -216,18 +219,28 @@ async def test_notes(shop: ShopHandle) -> None:
     assert [r["data"]["note"] for r in received] == [text, "Shipped!"]
 
 
-async def test_refunds_partial_then_full(shop: ShopHandle) -> None:
+async def _paid_order(shop: ShopHandle, method: str = "stripe") -> dict[str, Any]:
     (oid,) = await _orders(shop, 1)
-    await shop.api("PUT", f"orders/{oid}", json={"status": "processing"})
-    _, order, _ = await shop.api("GET", f"orders/{oid}")
-    total = Decimal(order["total"])
-    status, body, _ = await shop.api("POST", f"orders/{oid}/refunds", json={"amount": "0"})
-    assert (status, body["code"]) == (400, "woocommerce_rest_invalid_order_refund")
+    _, order, _ = await shop.api(
+        "PUT", f"orders/{oid}", json={"status": "processing", "payment_method": method}
+    )
+    return dict(order)
+
+
+async def test_refunds_partial_then_full(shop: ShopHandle) -> None:
+    order = await _paid_order(shop)
+    oid, total = order["id"], Decimal(order["total"])
+    status, body, _ = await shop.api("POST", f"orders/{oid}/refunds", json={"amount": "-1"})
+    assert (status, body["code"], body["message"]) == (
+        400,
+        "woocommerce_rest_invalid_order_refund",
+        "Refund amount must be greater than zero.",
+    )
     status, body, _ = await shop.api(
         "POST", f"orders/{oid}/refunds", json={"amount": str(total + 1)}
     )
     assert (status, body["code"], body["message"]) == (
-        400,
+        400,  # WooCommerce answers 500 here; fakeshop never answers a client mistake with 500
         "woocommerce_rest_cannot_create_order_refund",
         "Invalid refund amount.",
     )
@@ -236,6 +249,8 @@ async def test_refunds_partial_then_full(shop: ShopHandle) -> None:
     )
     assert status == 201 and r1["amount"] == "1.00" and r1["reason"] == "damaged"
     assert r1["id"] > oid  # refunds take ids from the same sequence as orders
+    assert r1["refunded_payment"] is True and r1["line_items"] == []
+    assert r1["_links"]["up"][0]["href"].endswith(f"/wp-json/wc/v3/orders/{oid}")
     _, order, _ = await shop.api("GET", f"orders/{oid}")
     assert order["status"] == "processing" and order["refunds"] == [
         {"id": r1["id"], "reason": "damaged", "total": "-1.00"}
@@ -248,9 +263,95 @@ async def test_refunds_partial_then_full(shop: ShopHandle) -> None:
     assert order["status"] == "refunded" and len(order["refunds"]) == 2
     _, listed, _ = await shop.api("GET", f"orders/{oid}/refunds")
     assert [r["id"] for r in listed] == [r2["id"], r1["id"]]
+    status, one, _ = await shop.api("GET", f"orders/{oid}/refunds/{r1['id']}")
+    assert status == 200 and one["amount"] == "1.00"
     status, body, _ = await shop.api("GET", f"orders/{oid}/refunds/1")
     assert (status, body["code"]) == (404, "woocommerce_rest_shop_order_refund_invalid_id")
     status, body, _ = await shop.api("POST", "orders/999999/refunds", json={"amount": "1"})
     assert status == 404
     kinds = [r["kind"] for r in (await shop.admin("GET", "received"))["received"]]
     assert kinds.count("refund") == 2
+
+
+async def test_refund_line_items_point_at_order_items(shop: ShopHandle) -> None:
+    """Refund lines get new item ids and ``_refunded_item_id`` meta naming the order item,
+    with negative quantity and totals, as ``wc_create_refund`` stores them."""
+    order = await _paid_order(shop)
+    oid, item = order["id"], order["line_items"][0]
+    all_item_ids = {
+        i["id"]
+        for o in (await shop.admin("GET", "orders"))["orders"]
+        for kind in ("line_items", "shipping_lines", "fee_lines")
+        for i in o["order"][kind]
+    }
+    tax_id = item["taxes"][0]["id"]
+    status, refund, _ = await shop.api(
+        "POST",
+        f"orders/{oid}/refunds",
+        json={
+            "reason": "broken",
+            "line_items": [
+                {
+                    "id": item["id"],
+                    "quantity": 1,
+                    "refund_total": "2.00",
+                    "refund_tax": [{"id": tax_id, "refund_total": "0.42"}],
+                }
+            ],
+        },
+    )
+    assert status == 201, refund
+    assert refund["amount"] == "2.42"  # summed from the lines when amount is omitted
+    (line,) = refund["line_items"]
+    assert line["id"] not in all_item_ids and line["id"] > max(all_item_ids)
+    assert [(m["key"], m["value"]) for m in line["meta_data"]] == [
+        ("_refunded_item_id", str(item["id"]))
+    ]
+    assert (line["quantity"], line["total"], line["total_tax"]) == (-1, "-2.00", "-0.42")
+    assert line["product_id"] == item["product_id"]
+    _, stored, _ = await shop.api("GET", f"orders/{oid}/refunds/{refund['id']}")
+    assert stored["line_items"] == refund["line_items"]
+    # the next order's items do not reuse the refund item's id
+    (nid,) = await _orders(shop, 1)
+    _, nxt, _ = await shop.api("GET", f"orders/{nid}")
+    assert min(i["id"] for i in nxt["line_items"]) > line["id"]
+
+
+async def test_refund_gateway_rule(shop: ShopHandle) -> None:
+    order = await _paid_order(shop, method="bacs")
+    oid = order["id"]
+    status, body, _ = await shop.api("POST", f"orders/{oid}/refunds", json={"amount": "1.00"})
+    assert (status, body["code"], body["message"]) == (
+        400,
+        "woocommerce_rest_cannot_create_order_refund",
+        "The payment gateway for this order does not support automatic refunds.",
+    )
+    status, refund, _ = await shop.api(
+        "POST", f"orders/{oid}/refunds", json={"amount": "1.00", "api_refund": False}
+    )
+    assert status == 201 and refund["refunded_payment"] is False
+
+
+@pytest.mark.parametrize(
+    ("payload", "param"),
+    [
+        ({"amount": "NaN"}, "amount"),
+        ({"amount": "Infinity"}, "amount"),
+        ({"amount": "1e999999"}, "amount"),
+        ({"amount": [1]}, "amount"),
+        ({"line_items": [{"id": "x"}]}, "line_items"),
+        ({"line_items": ["x"]}, "line_items"),
+        ({"line_items": "x"}, "line_items"),
+        ({"line_items": [{"id": 1, "refund_total": "NaN"}]}, "line_items"),
+    ],
+)
+async def test_refund_bad_values_are_rest_invalid_param(
+    shop: ShopHandle, payload: dict[str, Any], param: str
+) -> None:
+    order = await _paid_order(shop)
+    status, body, _ = await shop.api("POST", f"orders/{order['id']}/refunds", json=payload)
+    assert status == 400 and body["code"] == "rest_invalid_param", body
+    assert body["message"] == f"Invalid parameter(s): {param}"
+    assert param in body["data"]["params"] and body["data"]["status"] == 400
+    _, after, _ = await shop.api("GET", f"orders/{order['id']}")
+    assert after["refunds"] == []
