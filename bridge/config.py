@@ -50,6 +50,8 @@ class BridgeConfig:
     sap_connect_timeout_s: float = 5.0
     sap_total_timeout_s: float = 30.0
     sap_concurrency: int = 8
+    #: SL codes (exact) or message fragments (case-insensitive) of the uniqueness refusal
+    sap_duplicate_markers: tuple[str, ...] = ("-1116", "duplicate")
     # WooCommerce
     shop_base_url: str = "http://127.0.0.1:8080"
     shop_consumer_key: str = "ck_sapchaos"

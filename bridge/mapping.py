@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from bridge.keys import SHOP_NAMES, Prefix, key_order
@@ -54,7 +54,14 @@ class MappingContext:
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
+    """Two decimals, half up (as WooCommerce and SAP B1 round amounts); a value no
+    document can carry (``1e400``, NaN, infinity) is a ``MappingError`` (permanent)."""
+    try:
+        if not value.is_finite():
+            raise InvalidOperation
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, OverflowError):
+        raise MappingError(f"amount {value} cannot be booked (not a money value)") from None
 
 
 Rule = Callable[[OrderPayload, MappingContext], dict[str, Any]]
@@ -147,6 +154,9 @@ def to_sap_order(
     if prefix is not None and prefix != ctx.prefix:
         ctx = dataclasses.replace(ctx, prefix=prefix)
     doc: dict[str, Any] = {}
-    for rule in RULES.values():
-        doc.update(rule(order, ctx))
+    for name, rule in RULES.items():
+        try:
+            doc.update(rule(order, ctx))
+        except (InvalidOperation, OverflowError) as exc:  # e.g. a quantity of 1e400
+            raise MappingError(f"{name}: a number cannot be booked ({exc!r})") from None
     return doc

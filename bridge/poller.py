@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.keys import OrderRef, Prefix, key_delivery, key_invoice, key_note, parse_order_key
 from bridge.sap.client import ServiceLayerClient
@@ -24,11 +24,43 @@ from bridge.sap.errors import SLFailure
 from bridge.shop.client import ShopError, WooClient
 from bridge.store.base import OutboxEvent, Store
 from bridge.worker.plan import CANCEL_STATUSES
+from bridge.worker.steps import event_id_for
 from sapchaos.logs import correlated, get_logger
 
 log = get_logger("bridge.poller")
 
 BASE_ORDER, BASE_DELIVERY = 17, 15
+
+#: entries kept in each in-memory cache (DocEntry → order, seen documents)
+CACHE_SIZE = 10_000
+#: a document whose handling failed this often is skipped (logged) so the mark moves on
+MAX_DOC_FAILURES = 5
+#: DocEntries below the high-water mark re-read each poll (SAP may commit out of order)
+OVERLAP = 50
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(OrderedDict[K, V]):
+    """A bounded mapping: the least recently used entry goes when ``maxsize`` is exceeded
+    (a long-running poller must not grow without end)."""
+
+    def __init__(self, maxsize: int = CACHE_SIZE) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get_fresh(self, key: K) -> V | None:
+        if key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.maxsize:
+            self.popitem(last=False)
 
 
 @dataclass
@@ -40,20 +72,24 @@ class Poller:
     lookback_days: int = 2
     clock: Callable[[], float] = time.time
     #: SAP order DocEntry → (key prefix, shop order id), learned from its ``U_IdemKey``
-    order_of: dict[int, tuple[Prefix, int] | None] = field(default_factory=dict)
-    delivery_base: dict[int, int | None] = field(default_factory=dict)
-    seen: set[tuple[str, int]] = field(default_factory=set)
+    order_of: LRU[int, tuple[Prefix, int] | None] = field(default_factory=LRU)
+    delivery_base: LRU[int, int | None] = field(default_factory=LRU)
+    #: documents fully handled (bounded; a forgotten one is deduplicated by the ledger)
+    seen: LRU[tuple[str, int], bool] = field(default_factory=LRU)
     #: highest DocEntry seen per entity set (documents only get added after it)
     high_water: dict[str, int] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     polls: int = 0
+    failures: LRU[tuple[str, int], int] = field(default_factory=LRU)
+    #: documents whose handling failed (the rest of the poll went on; retried next poll)
+    errors: int = 0
 
     async def _order_for(self, order_entry: int) -> tuple[Prefix, int] | None:
         """Our shop order behind an SAP order (``wc:{id}:order`` / ``mg:{id}:order``)."""
         if order_entry not in self.order_of:
             doc = await self.sap.get("Orders", order_entry, "DocEntry,U_IdemKey")
             self.order_of[order_entry] = parse_order_key(doc.get("U_IdemKey"))
-        return self.order_of[order_entry]
+        return self.order_of.get_fresh(order_entry)
 
     async def _ref(self, order_id: int, prefix: Prefix) -> OrderRef:
         """The order's reference with its number (Magento correlation ids use it)."""
@@ -73,7 +109,7 @@ class Poller:
                 if entry not in self.delivery_base:
                     delivery = await self.sap.get("DeliveryNotes", entry)
                     self.delivery_base[entry] = await self._base_order(delivery)
-                return self.delivery_base[entry]
+                return self.delivery_base.get_fresh(entry)
         return None
 
     async def poll_once(self) -> int:
@@ -83,33 +119,63 @@ class Poller:
         ).date()
         new = 0
         for entity, kind in (("DeliveryNotes", "delivery"), ("Invoices", "invoice")):
-            # first pass: everything changed recently; then only documents added since
+            # first pass: everything changed recently; then documents added since the
+            # high-water mark, re-reading the last OVERLAP entries (out-of-order commits)
             last = self.high_water.get(entity)
             flt = (
-                f"DocEntry gt {last}"
+                f"DocEntry gt {max(0, last - OVERLAP)}"
                 if last is not None
                 else f"UpdateDate ge '{since.isoformat()}'"
             )
             docs = await self.sap.query(
                 entity, flt, orderby="DocEntry", max_pages=200, page_size=100
             )
+            hold: int | None = None  # the mark stays below a document that failed
             for doc in docs:
                 entry = int(doc.get("DocEntry", 0))
                 if (entity, entry) in self.seen or doc.get("Cancelled") == "tYES":
                     self.high_water[entity] = max(self.high_water.get(entity, 0), entry)
                     continue
-                order_entry = await self._base_order(doc)
-                ours = await self._order_for(order_entry) if order_entry else None
-                if ours is not None:
-                    prefix, order_id = ours
-                    with correlated((await self._ref(order_id, prefix)).correlation_id):
-                        if await self._record(order_id, kind, doc, prefix):
-                            new += 1
-                        await self.tell_shop(order_id, prefix)
-                # only now is the document fully handled: a failure above retries it next poll
-                self.seen.add((entity, entry))
+                try:
+                    new += await self._handle(doc, kind)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one bad document must not stop the poll
+                    self.errors += 1
+                    fails = (self.failures.get_fresh((entity, entry)) or 0) + 1
+                    self.failures[(entity, entry)] = fails
+                    log.warning(
+                        "poll_document_failed",
+                        entity=entity,
+                        doc_entry=entry,
+                        failures=fails,
+                        error=f"{type(exc).__name__}: {exc}"[:200],
+                    )
+                    if fails < MAX_DOC_FAILURES:
+                        if hold is None:
+                            hold = entry - 1  # retried next poll
+                        continue
+                    log.error("poll_document_given_up", entity=entity, doc_entry=entry)
+                # only now is the document fully handled: a failure above retries it
+                self.seen[(entity, entry)] = True
                 self.high_water[entity] = max(self.high_water.get(entity, 0), entry)
+            if hold is not None and self.high_water.get(entity, 0) > hold:
+                self.high_water[entity] = hold
         self.polls += 1
+        return new
+
+    async def _handle(self, doc: dict[str, Any], kind: str) -> int:
+        """Trace one document to our order, record it and tell the shop; 1 if it was new."""
+        order_entry = await self._base_order(doc)
+        ours = await self._order_for(order_entry) if order_entry else None
+        if ours is None:
+            return 0
+        prefix, order_id = ours
+        new = 0
+        with correlated((await self._ref(order_id, prefix)).correlation_id):
+            if await self._record(order_id, kind, doc, prefix):
+                new = 1
+            await self.tell_shop(order_id, prefix)
         return new
 
     async def _record(self, order_id: int, kind: str, doc: dict[str, Any], prefix: Prefix) -> bool:
@@ -137,9 +203,10 @@ class Poller:
         payload: dict[str, Any] = {"order_id": order_id, "doc_entry": doc_entry, "doc_num": doc_num}
         if kind == "delivery":
             payload["tracking"] = tracking
+        type_ = f"order.{'invoiced' if kind == 'invoice' else 'shipped'}"
         evt = OutboxEvent(
-            str(uuid.uuid4()),
-            f"order.{'invoiced' if kind == 'invoice' else 'shipped'}",
+            event_id_for(key, type_),  # the poller and /callbacks/sap name it alike
+            type_,
             (await self._ref(order_id, prefix)).correlation_id,
             payload,
         )

@@ -94,6 +94,7 @@ class BridgeRuntime:
             cfg.sap_connect_timeout_s,
             cfg.sap_total_timeout_s,
             cfg.sap_concurrency,
+            duplicate_markers=cfg.sap_duplicate_markers,
         )
         self.shop = WooClient(
             cfg.shop_base_url, cfg.shop_consumer_key, cfg.shop_consumer_secret, cfg.shop_timeout_s
@@ -238,6 +239,11 @@ class BridgeRuntime:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
         self._tasks.clear()
+        for w in self.workers:
+            # claims interrupted by the stop go back to the store at once (no lease wait)
+            n = await w.release_all()
+            if n:
+                log.info("leases_released_on_stop", count=n)
         await self._stop_events()
         if self.refresher is not None:
             await self.refresher.stop()

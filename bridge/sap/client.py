@@ -23,6 +23,7 @@ import aiohttp
 from bridge.jsonwire import dumps
 from bridge.retry import parse_retry_after
 from bridge.sap.errors import (
+    DEFAULT_DUPLICATE_MARKERS,
     Ambiguous,
     SLFailure,
     Transient,
@@ -61,6 +62,8 @@ class ServiceLayerClient:
     concurrency: int = 8
     on_call: Callable[[SLCall], None] | None = None
     clock: Callable[[], float] = time.monotonic
+    #: SL codes / message fragments of the site's uniqueness refusal (``DuplicateRefused``)
+    duplicate_markers: tuple[str, ...] = DEFAULT_DUPLICATE_MARKERS
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
     _cookies: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _login_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
@@ -239,6 +242,7 @@ class ServiceLayerClient:
                     data,
                     wrote=wrote,
                     retry_after_s=parse_retry_after(hdrs.get("Retry-After"), now),
+                    duplicate_markers=self.duplicate_markers,
                 )
             return status, data, hdrs
         raise Transient("401 after a fresh login", 401)  # pragma: no cover - loop returns

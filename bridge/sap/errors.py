@@ -93,13 +93,26 @@ def parse_error(body: Any) -> SLErrorBody | None:
     return SLErrorBody(code=str(err.get("code", "")), message=text)
 
 
-#: SL codes (and message fragments) that a uniqueness guard on U_IdemKey answers with
-DUPLICATE_CODES = frozenset({"-1116"})
-DUPLICATE_MARKERS = ("duplicate",)
+#: what a uniqueness guard on U_IdemKey answers with: an SL code (exact match, e.g.
+#: ``-1116``) or a fragment of its message (case-insensitive); a site whose
+#: TransactionNotification speaks differently configures ``sap_duplicate_markers``
+DEFAULT_DUPLICATE_MARKERS: tuple[str, ...] = ("-1116", "duplicate")
+
+
+def is_duplicate_refusal(code: str, message: str, markers: tuple[str, ...]) -> bool:
+    """True when an SL error names the uniqueness guard: a marker equal to the code,
+    or found (case-insensitively) in the message."""
+    text = message.lower()
+    return any(m and (m == code or m.lower() in text) for m in markers)
 
 
 def classify_status(
-    status: int, body: Any, *, wrote: bool, retry_after_s: float | None = None
+    status: int,
+    body: Any,
+    *,
+    wrote: bool,
+    retry_after_s: float | None = None,
+    duplicate_markers: tuple[str, ...] = DEFAULT_DUPLICATE_MARKERS,
 ) -> SLFailure:
     """Map a non-2xx SL answer to a failure class. ``wrote``: the request could change data."""
     err = parse_error(body)
@@ -116,7 +129,7 @@ def classify_status(
         return NotFound(code, message, status)
     if status == 412:
         return Transient(f"412 {message}", status)
-    if err and (code in DUPLICATE_CODES or any(m in message.lower() for m in DUPLICATE_MARKERS)):
+    if err and is_duplicate_refusal(code, message, duplicate_markers):
         return DuplicateRefused(code, message, status)
     if 400 <= status < 500:
         return Permanent(code, message, status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +30,26 @@ class BreakerOpen(Exception):
         super().__init__(f"breaker open for {endpoint}")
         self.endpoint = endpoint
         self.retry_in_s = retry_in_s
+
+
+class WaitFor(Exception):
+    """Nothing to do until SAP moves on (e.g. a delivered order waits for its invoice
+    before the cancel can be a credit note): give the job back until ``retry_in_s``,
+    no attempt counted, nothing dead-lettered."""
+
+    def __init__(self, reason: str, retry_in_s: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_in_s = retry_in_s
+
+
+class LeaseTooShort(Exception):
+    """A SAP write could outlast the lease (fencing): do not start it; release the job."""
+
+
+def lease_margin(config: BridgeConfig) -> float:
+    """Safety margin before ``lease.expires_at``: no SAP write may still be running then."""
+    return min(5.0, config.lease_s / 10)
 
 
 @dataclass
@@ -65,10 +86,34 @@ class StepContext:
     def store(self) -> Store:
         return self.deps.store
 
+    async def _fence(self, endpoint: str) -> None:
+        cfg = self.deps.config
+        margin = lease_margin(cfg)
+
+        def short() -> bool:
+            ends = self.deps.clock() + cfg.sap_total_timeout_s
+            return ends > self.lease.expires_at - margin
+
+        if not short():
+            return
+        renewed = False
+        with contextlib.suppress(Exception):
+            renewed = await self.store.renew_lease(self.lease, cfg.lease_s)
+        if not renewed or short():
+            raise LeaseTooShort(
+                f"{endpoint}: lease ends in {self.lease.expires_at - self.deps.clock():.1f}s, "
+                f"a call may take {cfg.sap_total_timeout_s}s"
+            )
+
     async def sap_call(
         self, endpoint: str, op: str, idem_key: str | None, call: Callable[[], Awaitable[T]]
     ) -> T:
-        """Run one SL call behind its endpoint's breaker and write the audit row."""
+        """Run one SL call behind its endpoint's breaker and write the audit row.
+        A write (any method but GET) starts only if it ends, at the SL total timeout,
+        before the lease does (less ``lease_margin``); else one renewal is tried, and if
+        that is not enough ``LeaseTooShort`` stops the step (the loop releases the job)."""
+        if not endpoint.startswith("GET "):
+            await self._fence(endpoint)
         breaker = self.deps.breakers.get(endpoint)
         if not breaker.allow():
             self.deps.metrics.breaker_open.labels(endpoint).set(1)

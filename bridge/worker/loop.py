@@ -18,7 +18,14 @@ from bridge.sap.errors import Permanent, SLFailure, Transient
 from bridge.shop.client import ShopError
 from bridge.store.base import DeadLetter, Lease, LedgerRow, Snapshot
 from bridge.store.errors import LeaseLost
-from bridge.worker.deps import BreakerOpen, StepContext, WorkerDeps
+from bridge.worker.deps import (
+    BreakerOpen,
+    LeaseTooShort,
+    StepContext,
+    WaitFor,
+    WorkerDeps,
+    lease_margin,
+)
 from bridge.worker.plan import Step, next_step
 from bridge.worker.steps import STEPS, order_event
 from sapchaos.logs import correlated, get_logger
@@ -36,6 +43,8 @@ class Worker:
     deps: WorkerDeps
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     processed: int = 0
+    #: leases this worker holds right now (by job id); ``release_all`` gives them back
+    active: dict[int, Lease] = field(default_factory=dict)
 
     async def run(self) -> None:
         cfg = self.deps.config
@@ -62,6 +71,8 @@ class Worker:
         # which shop the order came from is known once its snapshot is read; until then
         # (and if reading fails) it is named like a WooCommerce order
         named = [OrderRef(lease.order_id)]
+        self.active[lease.job_id] = lease
+        interrupted = False  # cancelled from outside (stop): keep it for ``release_all``
         work = asyncio.create_task(self._claimed(lease, named))
         keeper = asyncio.create_task(self._keep_lease(lease, work))
         try:
@@ -74,6 +85,7 @@ class Worker:
                 with correlated(named[0].correlation_id):
                     log.warning("lease_lapsed_stopped", job_id=lease.job_id)
             else:
+                interrupted = True
                 raise
         except Exception as exc:  # store hiccup or a bug: never kill the worker; retry later
             ref = named[0]
@@ -90,7 +102,22 @@ class Worker:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+            if not interrupted:
+                self.active.pop(lease.job_id, None)  # settled (or lost) by the work itself
         self.processed += 1
+
+    async def release_all(self) -> int:
+        """Graceful stop: give back every claim whose work was interrupted (pending now,
+        no attempt counted), so a restart need not wait ``lease_s``. Returns how many."""
+        released = 0
+        for lease in list(self.active.values()):
+            try:
+                await self.deps.store.release_job(lease)
+                released += 1
+            except Exception as exc:  # lost meanwhile, or store down: the lease expires
+                log.info("release_on_stop_failed", job_id=lease.job_id, error=str(exc)[:200])
+        self.active.clear()
+        return released
 
     async def _claimed(self, lease: Lease, named: list[OrderRef]) -> None:
         """Load the snapshot and ledger, name the order (``named[0]``; its key prefix is
@@ -107,16 +134,32 @@ class Worker:
             await self._reconcile(lease, snap, ref, rows)
 
     async def _keep_lease(self, lease: Lease, work: asyncio.Task[None]) -> None:
+        """Renew every ``lease_s/3``. A renewal the store refuses cancels the work at once;
+        one that fails (store unreachable) is retried about every second, and the work is
+        cancelled at ``expires_at - lease_margin`` if none succeeded by then — before
+        another worker can claim the job."""
         cfg = self.deps.config
+        clock = self.deps.clock
+        margin = lease_margin(cfg)
+        every = cfg.lease_s / 3
         while True:
-            await asyncio.sleep(cfg.lease_s / 3)
+            deadline = lease.expires_at - margin
+            await asyncio.sleep(max(0.0, min(every, deadline - clock())))
+            ok: bool | None
             try:
-                ok = await self.deps.store.renew_lease(lease, cfg.lease_s)
+                ok = await asyncio.wait_for(
+                    self.deps.store.renew_lease(lease, cfg.lease_s),
+                    max(0.05, lease.expires_at - margin - clock()),
+                )
             except Exception:
-                ok = lease.expires_at > self.deps.clock()
-            if not ok:
-                work.cancel()  # a worker whose lease lapsed stops
+                ok = None  # unknown: retry soon, but never past the deadline
+            if ok:
+                every = cfg.lease_s / 3
+                continue
+            if ok is False or clock() >= lease.expires_at - margin:
+                work.cancel()  # a worker whose lease lapsed (or is about to) stops
                 return
+            every = min(1.0, cfg.lease_s / 10)
 
     async def _reconcile(
         self, lease: Lease, snap: Snapshot | None, ref: OrderRef, rows: list[LedgerRow]
@@ -152,6 +195,16 @@ class Worker:
             except BreakerOpen as exc:
                 self.deps.metrics.retries.labels("breaker_open").inc()
                 await store.release_job(lease, self.deps.clock() + max(exc.retry_in_s, 0.05))
+                return
+            except WaitFor as exc:
+                self.deps.metrics.steps.labels(step.name, "wait").inc()
+                log.info("job_waits", step=step.name, reason=exc.reason[:200])
+                await store.release_job(lease, self.deps.clock() + exc.retry_in_s)
+                return
+            except LeaseTooShort as exc:
+                self.deps.metrics.steps.labels(step.name, "lease_short").inc()
+                log.warning("lease_too_short", step=step.name, reason=str(exc)[:200])
+                await store.release_job(lease)
                 return
             except Permanent as exc:
                 self.deps.metrics.steps.labels(step.name, "permanent").inc()
@@ -223,7 +276,10 @@ class Worker:
         *,
         ref: OrderRef,
     ) -> None:
-        """Dead-letter the job, then compensate: shop order on hold + note, ``order.failed``."""
+        """Dead-letter the job, then compensate: a note and ``order.failed``; the shop order
+        is set ``on-hold`` only when SAP refused to create it (``create_order``). Any
+        other step (cancel, refund, payment …) must not move the order away from the
+        customer's status (a cancelled order stays cancelled)."""
         store = self.deps.store
         dlq_id = await store.dead_letter(
             lease,
@@ -244,9 +300,12 @@ class Worker:
             f"SAP refused {op} for key {idem_key}: SL {code}: {message} "
             f"(dead letter {dlq_id}; fix the data and replay it)."
         )
+        hold = op == "create_order"
         for attempt in range(3):
             try:
-                await self.deps.shop.update_order(snap_order_id, {"status": "on-hold"})
+                if hold:
+                    await self.deps.shop.update_order(snap_order_id, {"status": "on-hold"})
+                    hold = False  # do not repeat it when only the note failed
                 await self.deps.shop.add_note(snap_order_id, note[:1000])
                 break
             except ShopError as exc:
@@ -257,6 +316,7 @@ class Worker:
                 order_event(
                     lease.order_id,
                     "order.failed",
+                    f"{idem_key}|dead:{dlq_id}",
                     correlation=ref.correlation_id,
                     op=op,
                     idem_key=idem_key,

@@ -14,6 +14,7 @@ from typing import Any
 from bridge.keys import (
     Prefix,
     key_cancel,
+    key_delivery,
     key_invoice,
     key_note,
     key_order,
@@ -79,6 +80,10 @@ def next_step(
                 return None if _done(ledger, key) else Step("credit_note", key, {"full": True})
             return _next_refund(order, ledger, p)
         if not _done(ledger, key_cancel(p, oid)):
+            if _done(ledger, key_delivery(p, oid)):
+                # SAP refuses to cancel a delivered order (-4006): wait for the invoice,
+                # then a credit note reverses it (never dead-letter, never undo the cancel)
+                return Step("await_invoice", key_invoice(p, oid))
             return Step("cancel_order", key_cancel(p, oid))
         return None
     if invoiced:

@@ -16,7 +16,7 @@ from bridge.keys import correlation_id, key_invoice, key_order, key_skip
 from bridge.mapping import MappingError, to_sap_order
 from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
 from bridge.store.base import OutboxEvent
-from bridge.worker.deps import StepContext
+from bridge.worker.deps import StepContext, WaitFor
 from bridge.worker.plan import Step
 from sapchaos.logs import get_logger
 
@@ -25,27 +25,61 @@ log = get_logger("bridge.worker")
 ORDER_SELECT = "DocEntry,DocNum,U_IdemKey,Cancelled,DocumentStatus,DocumentLines"
 
 
+#: SL code of "Cannot cancel document; it is closed or has follow-up documents"
+CANNOT_CANCEL = "-4006"
+
+
+def wait_s(ctx: StepContext) -> float:
+    """How long a waiting job sleeps before looking again (the poller's ``request_sync``
+    wakes it sooner when the awaited document shows up)."""
+    return min(300.0, max(1.0, 12 * ctx.deps.config.poll_interval_s))
+
+
 class StepFailed(Permanent):
     """A permanent failure raised by a step itself (mapping, partial document)."""
 
 
+#: namespace of the bridge's deterministic event ids
+EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://sapchaos/bridge/events")
+
+
+def event_id_for(idem_key: str, type_: str) -> str:
+    """``uuid5(EVENT_NAMESPACE, "{idem_key}|{type}")``: the same logical event gets the same
+    id whoever observes it (poller, SAP callback, a retried step); the outbox keeps one."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{idem_key}|{type_}"))
+
+
 def order_event(
-    order_id: int, type_: str, *, correlation: str | None = None, **payload: Any
+    order_id: int,
+    type_: str,
+    event_key: str | None = None,
+    /,
+    *,
+    correlation: str | None = None,
+    **payload: Any,
 ) -> OutboxEvent:
     """An outbox event (``order.confirmed`` …) with the order's correlation id
-    (``bridge.keys.correlation_id``; default ``wc:{id}``)."""
+    (``bridge.keys.correlation_id``; default ``wc:{id}``) and a deterministic id
+    derived from ``event_key`` (usually the ledger key whose outcome it reports; without
+    one, a random id — only for events that have no logical identity)."""
     return OutboxEvent(
-        event_id=str(uuid.uuid4()),
+        event_id=str(uuid.uuid4()) if event_key is None else event_id_for(event_key, type_),
         type=type_,
         correlation_id=correlation or correlation_id("wc", order_id),
         payload={"order_id": order_id, **payload},
     )
 
 
-def event(ctx: StepContext, type_: str, **payload: Any) -> OutboxEvent:
+def event(ctx: StepContext, type_: str, key: str, /, **payload: Any) -> OutboxEvent:
+    """The step's outcome event; its id derives from the step's key (``event_id_for``)."""
     cid = correlation_id(ctx.prefix, ctx.order.id, ctx.order.order_number)
     return order_event(
-        ctx.order.id, type_, correlation=cid, number=ctx.order.order_number, **payload
+        ctx.order.id,
+        type_,
+        key,
+        correlation=cid,
+        number=ctx.order.order_number,
+        **payload,
     )
 
 
@@ -110,23 +144,26 @@ async def create_order(ctx: StepContext, step: Step) -> None:
         raise StepFailed("mapping", str(exc)) from exc
     row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, "create_order", "Orders")
     doc: dict[str, Any] | None = None
-    if not row.fresh and row.status in ("intent", "ambiguous", "done"):
-        doc = await _lookup(ctx, "Orders", key)  # an earlier try may have committed
+    if not row.fresh:
+        # any earlier try (intent, ambiguous, done, failed, skipped …) may have committed
+        doc = await _lookup(ctx, "Orders", key)
     if doc is None:
         try:
             doc = await ctx.sap_call(
                 "POST Orders", "create_order", key, lambda: ctx.deps.sap.create("Orders", desired)
             )
-        except DuplicateRefused:
-            doc = await _lookup(ctx, "Orders", key)  # the SAP-side guard saw our key
-            if doc is None:
-                raise
         except Ambiguous as exc:
             await ctx.store.mark_ambiguous(ctx.lease, key, exc.message)
             raise
         except Permanent as exc:
-            await ctx.store.mark_failed(ctx.lease, key, str(exc))
-            raise
+            if isinstance(exc, DuplicateRefused) or not row.fresh:
+                # the SAP-side guard saw our key, or a late commit of an earlier try
+                # is what SAP refuses: adopt the document before dead-lettering
+                doc = await _lookup(ctx, "Orders", key)
+            if doc is None:
+                if not isinstance(exc, DuplicateRefused):
+                    await ctx.store.mark_failed(ctx.lease, key, str(exc))
+                raise
     if len(doc.get("DocumentLines") or []) < len(desired["DocumentLines"]):
         await _complete_partial(ctx, doc, desired)
     entry, num = int(doc["DocEntry"]), int(doc["DocNum"])
@@ -135,7 +172,7 @@ async def create_order(ctx: StepContext, step: Step) -> None:
         key,
         entry,
         num,
-        [event(ctx, "order.confirmed", doc_entry=entry, doc_num=num, idem_key=key)],
+        [event(ctx, "order.confirmed", key, doc_entry=entry, doc_num=num, idem_key=key)],
     )
     log.info("sap_order_created", doc_entry=entry, doc_num=num, idem_key=key)
 
@@ -156,13 +193,14 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
     """Cancelled before it reached SAP: create nothing (after checking an earlier try did not)."""
     okey = key_order(ctx.prefix, ctx.order.id)
     prior = ctx.ledger.get(okey)
-    if prior is not None and prior.status in ("intent", "ambiguous"):
+    if prior is not None:
         doc = await _lookup(ctx, "Orders", okey)
         if doc is not None:
             # it did reach SAP: adopt it; the next step cancels it
             await ctx.store.mark_done(ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"]))
             return
-        await ctx.store.mark_failed(ctx.lease, okey, "cancelled in the shop before creation")
+        # a miss does not prove an ambiguous try never commits (late commit): the order
+        # key keeps its status, so a restore looks it up again before creating
     skey = key_skip(ctx.prefix, ctx.order.id)
     await ctx.store.record_intent(ctx.lease, skey, ctx.order.id, "skip_order", "Orders")
     await ctx.deps.shop.add_note(
@@ -171,7 +209,11 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
         f"(key {okey}).",
     )
     await ctx.store.mark_done(
-        ctx.lease, skey, None, None, [event(ctx, "order.canceled", sap_doc_num=None, skipped=True)]
+        ctx.lease,
+        skey,
+        None,
+        None,
+        [event(ctx, "order.canceled", skey, sap_doc_num=None, skipped=True)],
     )
 
 
@@ -197,7 +239,15 @@ async def record_payment(ctx: StepContext, step: Step) -> None:
         step.idem_key,
         entry,
         row.target_docnum,
-        [event(ctx, "payment.captured", doc_entry=entry, transaction_id=ctx.order.transaction_id)],
+        [
+            event(
+                ctx,
+                "payment.captured",
+                step.idem_key,
+                doc_entry=entry,
+                transaction_id=ctx.order.transaction_id,
+            )
+        ],
     )
 
 
@@ -213,6 +263,10 @@ async def cancel_order(ctx: StepContext, step: Step) -> None:
         lambda: ctx.deps.sap.get("Orders", entry, "DocEntry,DocNum,Cancelled,DocumentStatus"),
     )
     if current.get("Cancelled") != "tYES":
+        if current.get("DocumentStatus") == "bost_Close":
+            # delivered (closed by its delivery): SAP cannot cancel it; the cancel becomes
+            # a credit note once the invoice is known
+            raise WaitFor(f"SAP order {row.target_docnum} is closed (delivered)", wait_s(ctx))
         try:
             await ctx.sap_call(
                 "POST Orders",
@@ -223,6 +277,12 @@ async def cancel_order(ctx: StepContext, step: Step) -> None:
         except Ambiguous as exc:
             await ctx.store.mark_ambiguous(ctx.lease, step.idem_key, exc.message)
             raise
+        except Permanent as exc:
+            if exc.code != CANNOT_CANCEL:
+                raise
+            # "has follow-up documents": a delivery we have not seen yet; never undo the
+            # customer's cancel — wait for the invoice and credit it
+            raise WaitFor(f"SAP refused the cancel: {exc}", wait_s(ctx)) from exc
     await ctx.deps.shop.add_note(
         ctx.order.id,
         f"SAP sales order {row.target_docnum} cancelled (DocEntry {entry}, key {step.idem_key}).",
@@ -232,8 +292,14 @@ async def cancel_order(ctx: StepContext, step: Step) -> None:
         step.idem_key,
         entry,
         row.target_docnum,
-        [event(ctx, "order.canceled", doc_entry=entry, doc_num=row.target_docnum)],
+        [event(ctx, "order.canceled", step.idem_key, doc_entry=entry, doc_num=row.target_docnum)],
     )
+
+
+async def await_invoice(ctx: StepContext, step: Step) -> None:
+    """A cancelled order SAP has already delivered: nothing can be cancelled; wait (job
+    released, no attempt counted) until the poller sees the invoice, then credit it."""
+    raise WaitFor(f"delivered, waiting for the invoice ({step.idem_key})", wait_s(ctx))
 
 
 async def credit_note(ctx: StepContext, step: Step) -> None:
@@ -299,15 +365,26 @@ async def credit_note(ctx: StepContext, step: Step) -> None:
         step.idem_key,
         entry,
         num,
-        [event(ctx, "order.refunded", doc_entry=entry, doc_num=num, idem_key=step.idem_key)],
+        [
+            event(
+                ctx,
+                "order.refunded",
+                step.idem_key,
+                doc_entry=entry,
+                doc_num=num,
+                idem_key=step.idem_key,
+            )
+        ],
     )
 
 
 async def _refund_lines(
     ctx: StepContext, refund_id: int, inv_entry: int, invoice: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """A partial refund's credit-note lines: each refunded order line (by its id → sku)
-    copies the matching invoice line with the refunded quantity."""
+    """A partial refund's credit-note lines: each refunded order line copies the matching
+    invoice line with the refunded quantity. WooCommerce gives refund lines ids of their
+    own and points back with meta ``_refunded_item_id``; that is matched first, then a
+    line with the order item's own id, then the refund line's sku."""
     detail = await ctx.deps.shop.request("GET", f"orders/{ctx.order.id}/refunds/{refund_id}")
     sku_of = {item.id: item.sku for item in ctx.order.line_items}
     open_qty = {
@@ -321,7 +398,7 @@ async def _refund_lines(
     out: list[dict[str, Any]] = []
     for li in (detail or {}).get("line_items") or []:
         qty = Decimal(abs(int(li.get("quantity") or 0)))
-        sku = sku_of.get(int(li.get("id") or 0))
+        sku = _refunded_sku(li, sku_of)
         if not qty or sku is None:
             continue
         for line_num, code in item_of.items():
@@ -344,6 +421,26 @@ async def _refund_lines(
     return out
 
 
+def _refunded_sku(line: dict[str, Any], sku_of: dict[int, str]) -> str | None:
+    """The sku of the order item a refund line refunds (see ``_refund_lines``)."""
+    for meta in line.get("meta_data") or []:
+        if isinstance(meta, dict) and meta.get("key") == "_refunded_item_id":
+            try:
+                found = sku_of.get(int(str(meta.get("value"))))
+            except ValueError:
+                found = None
+            if found is not None:
+                return found
+    try:
+        own = sku_of.get(int(line.get("id") or 0))
+    except (TypeError, ValueError):
+        own = None
+    if own is not None:
+        return own
+    sku = line.get("sku")
+    return str(sku) if sku and str(sku) in sku_of.values() else None
+
+
 StepFn = Callable[[StepContext, Step], Awaitable[None]]
 
 #: every reconcile step by name (the planner names them, the loop runs them)
@@ -354,6 +451,7 @@ STEPS: dict[str, StepFn] = {
     "record_payment": record_payment,
     "cancel_order": cancel_order,
     "credit_note": credit_note,
+    "await_invoice": await_invoice,
 }
 
 __all__ = ["STEPS", "NotFound", "Step", "StepFailed", "event", "order_event"]
