@@ -1,7 +1,7 @@
 """``create_app(config)``: the fakesap aiohttp application.
 
-Middlewares, outermost first: the request journal, SL error rendering, then the fault
-engine (installed by ``fakesap.faults``). Routes: ``/b1s/v1`` and ``/b1s/v2`` (one
+Middlewares, outermost first: SL error rendering with the request journal, then the
+fault engine (installed by ``fakesap.faults``). Routes: ``/b1s/v1`` and ``/b1s/v2`` (one
 backend), ``/__admin`` ground truth, and the back office's admin routes.
 """
 
@@ -15,7 +15,7 @@ from fakesap.backoffice import install_backoffice
 from fakesap.config import FakeSapConfig
 from fakesap.faults import FAULT_KEY, install_faults
 from fakesap.http.keys import FAKESAP_KEY
-from fakesap.http.middleware import make_error_middleware, make_journal_middleware
+from fakesap.http.middleware import make_sl_middleware
 from fakesap.http.routes import add_sl_routes
 
 __all__ = ["FAKESAP_KEY", "FakeSapConfig", "create_app"]
@@ -29,7 +29,7 @@ def create_app(
     state = state or FakeSap(config)
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[make_journal_middleware(state, FAULT_KEY), make_error_middleware()],
+        middlewares=[make_sl_middleware(state, FAULT_KEY)],
     )
     app[FAKESAP_KEY] = state
     add_sl_routes(app, state)

@@ -45,7 +45,7 @@ PAYMENT_KIND = DocKind("IncomingPayments", 24, "ORCT", "RCT2", (), "none", serie
 ENTITY_SETS = (*DOCUMENT_SETS, *MASTER_SETS)
 
 
-@dataclass
+@dataclass(slots=True)
 class TruthRecord:
     """One created document in the ground truth: when it committed and what asked for it."""
 
@@ -235,7 +235,7 @@ class FakeSap:
         for callback in list(self.subscribers):
             try:
                 result = callback(event, entity_set, doc)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
             except Exception:  # a subscriber's bug must not fail the committed request
                 self.log.exception("subscriber_failed", event_name=event, entity_set=entity_set)
@@ -298,8 +298,9 @@ class FakeSap:
             return self._commit_payment(entity_set, doc, payment.applied, request)
         prepared = prepare_document(body, ctx)
         doc = prepared.document
-        if udf:
-            self._check_guard(entity_set, doc.get(udf))
+        guard_value = doc.get(udf) if udf else None
+        if guard_value is not None and guard_value != "":
+            self._check_guard(entity_set, guard_value)
         # ---- commit: from here on nothing can fail for a client's reason ----
         entry = self.next_entry[entity_set]
         self.next_entry[entity_set] = entry + 1
@@ -319,19 +320,20 @@ class FakeSap:
                 self._take_from_base(take.entity_set, take.doc_entry, take.line_num, take.quantity)
             )
         items = stock.apply(self.md, prepared.deltas)
-        if udf and doc.get(udf) not in (None, ""):
-            self.guard[(entity_set, str(doc[udf]))] = entry
+        if guard_value is not None and guard_value != "":
+            self.guard[(entity_set, str(guard_value))] = entry
         record = TruthRecord(
             entity_set,
             kind.object_type,
             entry,
             num,
             self.clock(),
-            (request or {}).get("id"),
+            request.get("id") if request is not None else None,
             request,
         )
         self.truth.append(record)
-        self._persist(list(dict.fromkeys(touched_docs)), items, record, entity_set)
+        if self.persistence is not None:
+            self._persist(list(dict.fromkeys(touched_docs)), items, record, entity_set)
         return doc
 
     def _commit_payment(

@@ -8,6 +8,7 @@ import contextlib
 import gc
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +40,12 @@ def register(sub: Any) -> None:
     s.add_argument("--page-size", type=int, help="default server page size (default 20)")
     s.add_argument(
         "--journal-size", type=int, help="requests kept in /__admin/journal (default 10000)"
+    )
+    s.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default), or the stdlib loop",
     )
     s.set_defaults(func=serve_command)
 
@@ -102,6 +109,21 @@ async def run_server(config: FakeSapConfig, host: str, port: int) -> None:
         await runner.cleanup()
 
 
+def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for ``auto`` (when installed) and ``uvloop``; None means the stdlib
+    loop. Raises ImportError when ``uvloop`` is asked for and not installed."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def serve_command(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
@@ -109,13 +131,13 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"fakesap: {exc}", file=sys.stderr)
         return 2
     try:
-        import uvloop
-
-        uvloop.install()
+        loop_factory = event_loop_factory(getattr(args, "loop", "auto"))
     except ImportError:
-        pass
+        print("fakesap: --loop uvloop: uvloop is not installed (sapchaos[fast])", file=sys.stderr)
+        return 2
     try:
-        asyncio.run(run_server(config, args.host, args.port))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(run_server(config, args.host, args.port))
     except OSError as exc:
         print(f"fakesap: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -93,7 +93,7 @@ class BackOffice:
             await asyncio.sleep(self.config.tick_s)
 
     # ---- events ------------------------------------------------------------------------
-    async def on_document(self, event: str, entity_set: str, document: dict[str, Any]) -> None:
+    def on_document(self, event: str, entity_set: str, document: dict[str, Any]) -> None:
         """Backend subscription: remember new orders; emit callbacks for new documents."""
         if event != "created":
             return

@@ -31,6 +31,7 @@ from fakesap.documents.schema import (
 )
 from fakesap.documents.totals import (
     HUNDRED,
+    ONE,
     ZERO,
     ExpenseAmounts,
     LineAmounts,
@@ -71,6 +72,18 @@ class BuildContext:
     price_decimals: int = 6
     allow_negative_stock: bool = False
     freight_vat_group: str | None = None
+    #: date strings already checked (a pure memo: most documents carry today's dates)
+    valid_dates: dict[str, str] = field(default_factory=dict)
+    #: one shared str per VAT group and warehouse code (documents keep these, not copies)
+    codes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for code in (*self.md.vat_rates, *self.md.warehouses):
+            self.codes.setdefault(code, code)
+
+
+#: at most this many entries in ``BuildContext.valid_dates``
+DATE_MEMO_SIZE = 4096
 
 
 @dataclass
@@ -162,9 +175,16 @@ class HeaderBuilder:
 
     def fields(self, raw: dict[str, Any], doc: dict[str, Any]) -> None:
         """Copy the simple header fields present in ``raw`` into ``doc``, checked."""
+        dates = self.ctx.valid_dates
         for name in DATE_FIELDS:
-            if name in raw and raw[name] is not None:
-                doc[name] = to_date(raw[name], name)
+            value = raw.get(name)
+            if value is not None:
+                date = dates.get(value) if value.__class__ is str else None
+                if date is None:
+                    date = to_date(value, name)
+                    if len(dates) < DATE_MEMO_SIZE:
+                        dates[value] = date
+                doc[name] = date
         for name, limit in TEXT_LIMITS.items():
             if name in raw:
                 value = raw[name]
@@ -270,15 +290,21 @@ class LineBuilder:
         line = index + 1
         if not isinstance(raw, dict):
             raise invalid("DocumentLines", raw)
-        check_properties(raw, LINE_ALLOWED, self.ctx.line_udfs, "DocumentLine")
-        md = self.ctx.md
-        based = self.base(raw, line)
+        ctx = self.ctx
+        if not raw.keys() <= LINE_ALLOWED:
+            check_properties(raw, LINE_ALLOWED, ctx.line_udfs, "DocumentLine")
+        md = ctx.md
+        if "BaseEntry" in raw or "BaseType" in raw or "BaseLine" in raw:
+            based = self.base(raw, line)
+        else:
+            based = None
         base_line: dict[str, Any] | None = based[2] if based else None
         if based is not None and raw.get("ItemCode") not in (None, based[2]["ItemCode"]):
             raise invalid("ItemCode", raw["ItemCode"])
         item = self.item(base_line["ItemCode"] if base_line else raw.get("ItemCode"), line)
 
-        quantity = _optional_decimal(raw, "Quantity")
+        raw_quantity = raw.get("Quantity")
+        quantity = None if raw_quantity is None else to_decimal(raw_quantity, "Quantity")
         take: BaseTake | None = None
         if based is not None and base_line is not None:
             entity_set, doc, bl = based
@@ -297,14 +323,17 @@ class LineBuilder:
                 table=self.table,
                 column=f"Quantity][line: {line}",
             )
-        if quantity <= 0:
+        if quantity <= ZERO:
             raise invalid("Quantity", raw.get("Quantity", quantity))
 
         vat_group = raw.get("VatGroup") or raw.get("TaxCode")
         if vat_group is None:
             vat_group = base_line["VatGroup"] if base_line else item.get("SalesVATGroup")
-        if not isinstance(vat_group, str) or vat_group not in md.vat_rates:
+        rates = md.vat_rates
+        if not isinstance(vat_group, str) or vat_group not in rates:
             raise self.error("invalid_vat_group", line, vat_group=str(vat_group)[:60])
+        codes = ctx.codes
+        vat_group = codes.get(vat_group, vat_group)
         warehouse = raw.get("WarehouseCode")
         if warehouse is None:
             warehouse = (
@@ -314,14 +343,17 @@ class LineBuilder:
             )
         if not isinstance(warehouse, str) or warehouse not in md.warehouses:
             raise self.error("invalid_warehouse", line, warehouse=str(warehouse)[:60])
+        warehouse = codes.get(warehouse, warehouse)
 
-        pricing = self.pricing(raw, quantity, md.vat_rates[vat_group], item, base_line, based)
-        amounts = line_amounts(pricing, self.ctx.price_decimals)
+        pricing = self.pricing(raw, quantity, rates[vat_group], item, base_line, based)
+        amounts = line_amounts(pricing, ctx.price_decimals)
+        description = raw.get("ItemDescription") or (base_line or item).get(
+            "ItemDescription", item.get("ItemName")
+        )
         wire: dict[str, Any] = {
             "LineNum": index,
             "ItemCode": item["ItemCode"],
-            "ItemDescription": raw.get("ItemDescription")
-            or (base_line or item).get("ItemDescription", item.get("ItemName")),
+            "ItemDescription": description,
             "Quantity": quantity,
             "Price": amounts.price,
             "UnitPrice": amounts.unit_price,
@@ -341,9 +373,9 @@ class LineBuilder:
             "BaseEntry": based[1]["DocEntry"] if based else None,
             "BaseLine": based[2]["LineNum"] if based else None,
         }
-        if wire["ItemDescription"] is not None and not isinstance(wire["ItemDescription"], str):
-            raise invalid("ItemDescription", wire["ItemDescription"])
-        udfs = self.ctx.line_udfs
+        if description is not None and not isinstance(description, str):
+            raise invalid("ItemDescription", description)
+        udfs = ctx.line_udfs
         if len(raw) > 6 or udfs:
             for name, value in raw.items():
                 if name in LINE_PASSTHROUGH:
@@ -362,15 +394,19 @@ class LineBuilder:
         based: tuple[str, dict[str, Any], dict[str, Any]] | None,
     ) -> LinePricing:
         discount = _percent(raw, "DiscountPercent") if "DiscountPercent" in raw else ZERO
-        line_total = gross = unit = price = None
-        if "LineTotal" in raw:
-            line_total = _non_negative(_optional_decimal(raw, "LineTotal"), "LineTotal")
-        if "PriceAfterVAT" in raw:
-            gross = _non_negative(_optional_decimal(raw, "PriceAfterVAT"), "PriceAfterVAT")
-        if "UnitPrice" in raw:
-            unit = _non_negative(_optional_decimal(raw, "UnitPrice"), "UnitPrice")
-        if "Price" in raw:
-            price = _non_negative(_optional_decimal(raw, "Price"), "Price")
+        get = raw.get
+        line_total = get("LineTotal")
+        if line_total is not None:
+            line_total = _price_input(line_total, "LineTotal")
+        gross = get("PriceAfterVAT")
+        if gross is not None:
+            gross = _price_input(gross, "PriceAfterVAT")
+        unit = get("UnitPrice")
+        if unit is not None:
+            unit = _price_input(unit, "UnitPrice")
+        price = get("Price")
+        if price is not None:
+            price = _price_input(price, "Price")
         if line_total is not None or gross is not None or unit is not None or price is not None:
             return LinePricing(quantity, rate, discount, unit, price, gross, line_total)
         if base_line is not None and based is not None:
@@ -396,7 +432,17 @@ class LineBuilder:
         return LinePricing(quantity, rate, discount, unit_price=list_price)
 
 
+def _price_input(value: Any, name: str) -> Decimal:
+    """A price basis the client sent (not null): a non-negative number."""
+    d = to_decimal(value, name)
+    if d < ZERO:
+        raise invalid(name, d)
+    return d
+
+
 BY_OBJECT_TYPE_REVERSE = {k.entity_set: t for t, k in BY_OBJECT_TYPE.items()}
+#: builds a NamedTuple from a full plain tuple, skipping its Python-level ``__new__``
+new_tuple = tuple.__new__
 
 
 def build_expenses(
@@ -493,7 +539,7 @@ def prepare_document(body: Any, ctx: BuildContext) -> PreparedDocument:
         "NumAtCard": None,
         "Comments": None,
         "DocCurrency": ctx.md.currency,
-        "DocRate": Decimal(1),
+        "DocRate": ONE,
     }
     header.fields(body, doc)
     if body.get("DocDueDate") is None:
@@ -530,8 +576,15 @@ def prepare_document(body: Any, ctx: BuildContext) -> PreparedDocument:
         if take is not None:
             takes.append(take)
         stock_lines.append(
-            stock.StockLine(
-                wire["ItemCode"], wire["WarehouseCode"], wire["Quantity"], wire["BaseType"], i + 1
+            new_tuple(
+                stock.StockLine,
+                (
+                    wire["ItemCode"],
+                    wire["WarehouseCode"],
+                    wire["Quantity"],
+                    wire["BaseType"],
+                    i + 1,
+                ),
             )
         )
     if kind.closes_lines_on_create:

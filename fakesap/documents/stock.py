@@ -33,20 +33,25 @@ class StockLine(NamedTuple):
 def creation_deltas(kind: DocKind, lines: Iterable[StockLine], md: MasterData) -> Deltas:
     """The stock change of posting a document with these lines (inventory items only)."""
     deltas: Deltas = {}
+    items = md.items
+    effect = kind.stock
     for ln in lines:
-        item = md.items.get(ln.item)
+        item = items.get(ln.item)
         if item is None or item.get("InventoryItem") != "tYES":
             continue
-        d = deltas.setdefault((ln.item, ln.warehouse), [ZERO, ZERO])
-        if kind.stock == "commit":
+        key = (ln.item, ln.warehouse)
+        d = deltas.get(key)
+        if d is None:
+            d = deltas[key] = [ZERO, ZERO]
+        if effect == "commit":
             d[1] += ln.quantity
-        elif kind.stock == "issue":
+        elif effect == "issue":
             if kind.object_type != DELIVERY and ln.base_type == DELIVERY:
                 continue  # invoice copied from a delivery: the delivery moved the stock
             d[0] -= ln.quantity
             if ln.base_type == ORDER:
                 d[1] -= ln.quantity
-        elif kind.stock == "receive":
+        elif effect == "receive":
             d[0] += ln.quantity
     return deltas
 
@@ -70,11 +75,13 @@ def check(
     """Refuse a move that would take ``InStock`` below zero; the error names the first line."""
     if allow_negative:
         return
-    short = {
-        key
-        for key, (d_stock, _) in deltas.items()
-        if d_stock < 0 and _in_stock(md, key) + d_stock < 0
-    }
+    short = None
+    for key, d in deltas.items():
+        d_stock = d[0]
+        if d_stock < ZERO and _in_stock(md, key) + d_stock < ZERO:
+            if short is None:
+                short = set()
+            short.add(key)
     if not short:
         return
     for ln in lines:
@@ -91,19 +98,22 @@ def _in_stock(md: MasterData, key: tuple[str, str]) -> Decimal:
 def apply(md: MasterData, deltas: Deltas) -> set[str]:
     """Apply the deltas; returns the item codes touched (for persistence)."""
     touched: set[str] = set()
-    for (code, warehouse), (d_stock, d_committed) in deltas.items():
-        if d_stock == 0 and d_committed == 0:
+    rows = md.stock
+    items = md.items
+    for key, (d_stock, d_committed) in deltas.items():
+        if d_stock == ZERO and d_committed == ZERO:
             continue
-        row = md.stock.get((code, warehouse))
-        item = md.items[code]
+        code = key[0]
+        row = rows.get(key)
+        item = items[code]
         if row is None:
-            row = stock_row(warehouse, ZERO)
+            row = stock_row(key[1], ZERO)
             item["ItemWarehouseInfoCollection"].append(row)
-            md.stock[(code, warehouse)] = row
+            rows[key] = row
         row["InStock"] += d_stock
         committed = row["Committed"] + d_committed
-        row["Committed"] = committed if committed > 0 else ZERO
-        if code in touched or committed < 0:
+        row["Committed"] = committed if committed > ZERO else ZERO
+        if code in touched or committed < ZERO:
             refresh_item_totals(item)  # recompute when in doubt (several rows, clamping)
         else:
             item["QuantityOnStock"] += d_stock

@@ -27,6 +27,8 @@ def round_money(x: Decimal) -> Decimal:
 
 
 _QUANTA = {n: Decimal(1).scaleb(-n) for n in range(0, 10)}
+#: builds a NamedTuple from a full plain tuple, skipping its Python-level ``__new__``
+_new_tuple = tuple.__new__
 
 
 def round_price(x: Decimal, decimals: int) -> Decimal:
@@ -65,55 +67,48 @@ def _unit_from_price(price: Decimal, discount: Decimal, decimals: int) -> Decima
 
 def line_amounts(p: LinePricing, decimals: int = 6) -> LineAmounts:
     """Amounts of one line from its pricing basis."""
-    factor = ONE + p.rate / HUNDRED
+    # hot path (every document line): Decimal methods called directly, quantum looked up once
+    quantum = _QUANTA.get(decimals) or Decimal(1).scaleb(-decimals)
+    quantity, rate, discount, unit_price, price, price_after_vat, line_total = p
     gross_exact = False
-    if p.line_total is not None:
-        line_total = round_money(p.line_total)
-        price = round_price(line_total / p.quantity, decimals)
-        unit = (
-            p.unit_price
-            if p.unit_price is not None
-            else _unit_from_price(price, p.discount, decimals)
-        )
-        gross_total = line_total + round_money(line_total * p.rate / HUNDRED)
-    elif p.price_after_vat is not None:
-        gross_total = round_money(p.price_after_vat * p.quantity)
-        line_total = round_money(gross_total / factor)
-        price = round_price(p.price_after_vat / factor, decimals)
-        unit = _unit_from_price(price, p.discount, decimals)
+    if line_total is not None:
+        line_total = line_total.quantize(CENT, ROUND_HALF_UP)
+        price = (line_total / quantity).quantize(quantum, ROUND_HALF_UP)
+        unit = unit_price if unit_price is not None else _unit_from_price(price, discount, decimals)
+        gross_total = line_total + (line_total * rate / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+    elif price_after_vat is not None:
+        factor = ONE + rate / HUNDRED
+        gross_total = (price_after_vat * quantity).quantize(CENT, ROUND_HALF_UP)
+        line_total = (gross_total / factor).quantize(CENT, ROUND_HALF_UP)
+        price = (price_after_vat / factor).quantize(quantum, ROUND_HALF_UP)
+        unit = _unit_from_price(price, discount, decimals)
         gross_exact = True
-    elif p.unit_price is not None:
-        exact = p.unit_price * (ONE - p.discount / HUNDRED)
-        line_total = round_money(exact * p.quantity)
-        price = round_price(exact, decimals)
-        unit = p.unit_price
-        gross_total = line_total + round_money(line_total * p.rate / HUNDRED)
+    elif unit_price is not None:
+        exact = unit_price * (ONE - discount / HUNDRED)
+        line_total = (exact * quantity).quantize(CENT, ROUND_HALF_UP)
+        price = exact.quantize(quantum, ROUND_HALF_UP)
+        unit = unit_price
+        gross_total = line_total + (line_total * rate / HUNDRED).quantize(CENT, ROUND_HALF_UP)
     else:
-        price = p.price if p.price is not None else ZERO
-        line_total = round_money(price * p.quantity)
-        unit = _unit_from_price(price, p.discount, decimals)
-        gross_total = line_total + round_money(line_total * p.rate / HUNDRED)
-    price_after_vat = (
-        p.price_after_vat
-        if p.price_after_vat is not None
-        else round_price(price * factor, decimals)
-    )
-    return LineAmounts(
-        unit_price=unit,
-        discount=p.discount,
-        price=price,
-        price_after_vat=price_after_vat,
-        line_total=line_total,
-        gross_total=gross_total,
-        rate=p.rate,
-        gross_exact=gross_exact,
+        price = price if price is not None else ZERO
+        line_total = (price * quantity).quantize(CENT, ROUND_HALF_UP)
+        unit = _unit_from_price(price, discount, decimals)
+        gross_total = line_total + (line_total * rate / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+    if price_after_vat is None:
+        price_after_vat = (price * (ONE + rate / HUNDRED)).quantize(quantum, ROUND_HALF_UP)
+    return _new_tuple(
+        LineAmounts,
+        (unit, discount, price, price_after_vat, line_total, gross_total, rate, gross_exact),
     )
 
 
 def line_vat(line: LineAmounts, header_discount: Decimal) -> Decimal:
     """VAT of one line after the header discount, rounded per line."""
-    if line.gross_exact and header_discount == ZERO:
-        return line.gross_total - line.line_total
+    if header_discount == ZERO:
+        if line.gross_exact:
+            return line.gross_total - line.line_total
+        # the same value as the general formula below with a discount factor of exactly 1
+        return (line.line_total * line.rate / HUNDRED).quantize(CENT, ROUND_HALF_UP)
     return round_money(line.line_total * (ONE - header_discount / HUNDRED) * line.rate / HUNDRED)
 
 
@@ -147,10 +142,20 @@ class DocumentTotals(NamedTuple):
 def document_totals(
     lines: list[LineAmounts], header_discount: Decimal, expenses: list[ExpenseAmounts]
 ) -> DocumentTotals:
-    subtotal = sum((ln.line_total for ln in lines), ZERO)
+    subtotal = ZERO
+    vats: list[Decimal] = []
+    vat_sum = ZERO
+    for ln in lines:
+        subtotal += ln.line_total
     total_discount = round_money(subtotal * header_discount / HUNDRED)
-    vats = tuple(line_vat(ln, header_discount) for ln in lines)
-    freight = sum((e.line_total for e in expenses), ZERO)
-    vat_sum = sum(vats, ZERO) + sum((e.vat for e in expenses), ZERO)
+    for ln in lines:
+        vat = line_vat(ln, header_discount)
+        vats.append(vat)
+        vat_sum += vat
+    freight = ZERO
+    for e in expenses:
+        freight += e.line_total
+    for e in expenses:
+        vat_sum += e.vat
     doc_total = subtotal - total_discount + freight + vat_sum
-    return DocumentTotals(subtotal, total_discount, freight, vats, vat_sum, doc_total)
+    return DocumentTotals(subtotal, total_discount, freight, tuple(vats), vat_sum, doc_total)

@@ -15,6 +15,10 @@ _DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _MAX_DECIMAL = Decimal("1e15")
+_MIN_DECIMAL = -_MAX_DECIMAL
+_MAX_INT = 10**15
+#: the Decimals of small JSON integers (quantities), shared instead of made per document
+_SMALL_INTS = tuple(Decimal(n) for n in range(256))
 
 
 def invalid(name: str, value: Any) -> SLError:
@@ -26,6 +30,17 @@ def invalid(name: str, value: Any) -> SLError:
 
 def to_decimal(value: Any, name: str) -> Decimal:
     """An Edm.Double/Decimal property: a JSON number (not a string, not a boolean)."""
+    cls = value.__class__
+    if cls is Decimal:  # the usual case: bodies are parsed with parse_float=Decimal
+        if value.is_finite() and _MIN_DECIMAL < value < _MAX_DECIMAL:
+            return value
+        raise invalid(name, value)
+    if cls is int:
+        if 0 <= value < 256:
+            return _SMALL_INTS[value]
+        if -_MAX_INT < value < _MAX_INT:
+            return Decimal(value)
+        raise invalid(name, value)
     if isinstance(value, Decimal):
         d = value
         if not d.is_finite() or abs(d) >= _MAX_DECIMAL:

@@ -12,6 +12,7 @@ from aiohttp import web
 from fakesap.errors import ODataVersion
 from fakesap.faults.base import FaultContext, Handler, RequestView
 from fakesap.faults.engine import Decision, FaultEngine, Firing
+from fakesap.http.cookies import cookie
 
 SL_PATH = re.compile(r"^/b1s/(v1|v2)/(.*)$")
 RESOURCE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*?)\))?")
@@ -31,8 +32,8 @@ async def request_view(request: web.Request) -> RequestView | None:
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None  # the real handler answers the invalid JSON
+        except (ValueError, RecursionError):
+            body = None  # the real handler answers the invalid (or too deeply nested) JSON
     return RequestView(
         method=request.method,
         path=request.path,
@@ -41,7 +42,7 @@ async def request_view(request: web.Request) -> RequestView | None:
         entity_set=rm.group(1) if rm else None,
         key=rm.group(2) if rm else None,
         body=body,
-        session_id=request.cookies.get("B1SESSION"),
+        session_id=cookie(request, "B1SESSION"),
     )
 
 
@@ -82,6 +83,12 @@ def make_middleware(
     async def faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/b1s/"):
             return await handler(request)  # /__admin and anything else: never faulted
+        if not engine.rules:
+            # nothing can fire: no body parse, no draws (the RNG is only drawn for rules
+            # that match), but the request still counts in ``requests_seen``
+            if SL_PATH.match(request.path) is not None:
+                engine.seq += 1
+            return await handler(request)
         view = await request_view(request)
         if view is None:
             return await handler(request)

@@ -18,11 +18,13 @@ from fakesap.documents.builder import HEADER_ALLOWED
 from fakesap.documents.payments import PAYMENT_ALLOWED
 from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS
 from fakesap.errors import ODataVersion, SLError
-from fakesap.http.cookies import cookie
+from fakesap.http.cookies import sl_cookies
 from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
 from fakesap.http.wire import (
+    JSON_CONTENT_TYPE,
     collection_body,
-    entity_body,
+    entities_response,
+    entity_json,
     etag,
     json_response,
     service_root,
@@ -58,6 +60,8 @@ def version_of(request: web.Request) -> ODataVersion:
 
 def split_resource(tail: str) -> tuple[str, str | None, str | None]:
     """``Orders(12)/Cancel`` → ("Orders", "12", "Cancel"); quotes may hold ``(``/``)``."""
+    if "(" not in tail and "/" not in tail:
+        return tail, None, None
     cut = len(tail)
     for i, ch in enumerate(tail):
         if ch in "(/":
@@ -93,20 +97,29 @@ def parse_key(text: str, entity_set: str) -> int | str:
     raise SLError.of("resource_not_found", segment=f"{entity_set}({text[:60]})")
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON (numbers with decimals become Decimal, exactly)."""
+#: one decoder for every body: numbers with decimals become Decimal, exactly
+DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+async def read_body(request: web.Request) -> tuple[bytes, Any]:
+    """The raw request body and its JSON (``json.loads`` semantics: UTF-8/16/32 detected)."""
     ctype = request.headers.get("Content-Type")
     if ctype and ctype.lower().startswith(REFUSED_TYPES):
         raise SLError.of("unsupported_media_type", content_type=ctype.split(";")[0][:60])
     raw = await request.read()
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise SLError.of("invalid_json", detail="the request body is empty")
     try:
-        return json.loads(raw, parse_float=Decimal)
+        return raw, DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         raise SLError.of("invalid_json", detail="nested too deeply") from None
     except ValueError as exc:
         raise SLError.of("invalid_json", detail=str(exc)[:120]) from None
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON (numbers with decimals become Decimal, exactly)."""
+    return (await read_body(request))[1]
 
 
 def prefers_no_content(request: web.Request) -> bool:
@@ -122,13 +135,14 @@ class SlHandlers:
         self.route_id = f".node{state.config.route_node}"
         self._last_purge = state.clock()
         self._fields: dict[str, frozenset[str]] = {}
+        self._paths: dict[str, str] = {}  # at most the document sets under v1 and v2
 
     # ---- sessions -------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> Session:
-        route = cookie(request, "ROUTEID")
+        session_id, route = sl_cookies(request)
         if route is not None and route != self.route_id:
             raise SLError.of("invalid_session")  # another cluster node: session unknown there
-        session = self.state.sessions.touch(cookie(request, "B1SESSION"))
+        session = self.state.sessions.touch(session_id)
         if session is None:
             raise SLError.of("invalid_session")
         return session
@@ -258,7 +272,7 @@ class SlHandlers:
             link,
         )
         headers = {"Preference-Applied": f"odata.maxpagesize={page_size}"} if applied else None
-        return json_response(body, headers=headers)
+        return entities_response(body, headers=headers)
 
     def count(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
         opts = parse_query(
@@ -276,18 +290,23 @@ class SlHandlers:
         if select is not None:
             opts = parse_query({"$select": select}, version, 1, fields=self.fields(name))
             row = project([row], opts.select)[0]
-        body = entity_body(service_root(request, version), name, row, version)
-        return json_response(body, headers={"ETag": tag})
+        body = entity_json(service_root(request, version), name, row, version)
+        return web.Response(body=body, headers={"ETag": tag, "Content-Type": JSON_CONTENT_TYPE})
 
     # ---- writes ---------------------------------------------------------------------------
     async def create(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
-        body = await read_json(request)
-        request_id = request.get(REQUEST_ID_KEY)
-        raw = await request.read()  # cached; the ground truth keeps the raw bytes (compact)
+        raw, body = await read_body(request)
+        path = request.path
         doc = await self.state.create_document(
             name,
             body,
-            request={"method": "POST", "path": request.path, "body": raw, "id": request_id},
+            # the ground truth keeps the raw bytes (compact) and one shared copy of the path
+            request={
+                "method": "POST",
+                "path": self._paths.setdefault(path, path),
+                "body": raw,
+                "id": request.get(REQUEST_ID_KEY),
+            },
         )
         root = service_root(request, version)
         location = f"{root}/{name}({doc['DocEntry']})"
@@ -296,8 +315,10 @@ class SlHandlers:
                 status=204,
                 headers={"Location": location, "Preference-Applied": "return-no-content"},
             )
-        return json_response(
-            entity_body(root, name, doc, version), status=201, headers={"Location": location}
+        return web.Response(
+            body=entity_json(root, name, doc, version),
+            status=201,
+            headers={"Location": location, "Content-Type": JSON_CONTENT_TYPE},
         )
 
     async def patch(self, request: web.Request, name: str, key: int | str) -> web.Response:

@@ -13,6 +13,8 @@ from aiohttp import web
 from fakesap.errors import ODataVersion, SLError, error_body
 
 JSON_TYPE = "application/json"
+#: the Content-Type header of every JSON answer
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def _default(value: Any) -> Any:
@@ -30,14 +32,26 @@ def _stdlib_dumps_bytes(value: Any) -> bytes:
     return _encoder.encode(value).encode("utf-8")
 
 
-try:  # orjson encodes a document ~6x faster than the stdlib (optional dependency)
+try:  # orjson encodes a document ~6x faster than the stdlib (a declared dependency)
     import orjson
 
     def dumps_bytes(value: Any) -> bytes:
         return orjson.dumps(value, default=_default)
 
+    def dumps_entities(value: Any) -> bytes:
+        """Entities (documents, master data) hold only JSON values and Decimals: the
+        Decimals are converted by ``float`` itself, called from orjson's C code."""
+        return orjson.dumps(value, default=float)
+
+    def json_string(text: str) -> bytes:
+        return orjson.dumps(text)
+
 except ImportError:  # pragma: no cover - exercised where orjson is absent
     dumps_bytes = _stdlib_dumps_bytes
+    dumps_entities = _stdlib_dumps_bytes
+
+    def json_string(text: str) -> bytes:
+        return _stdlib_dumps_bytes(text)
 
 
 def dumps(value: Any) -> str:
@@ -54,6 +68,26 @@ def json_response(
         content_type=JSON_TYPE,
         charset="utf-8",
     )
+
+
+def entities_response(body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    """A 200 with a body of entities (see ``dumps_entities``)."""
+    return web.Response(
+        body=dumps_entities(body), headers=headers, content_type=JSON_TYPE, charset="utf-8"
+    )
+
+
+def entity_json(root: str, entity_set: str, entity: dict[str, Any], version: ODataVersion) -> bytes:
+    """``entity_body`` encoded, without copying the entity: the annotation is spliced in
+    front of the entity's own members (byte-for-byte what encoding ``entity_body`` gives)."""
+    if version == "v2":
+        head = b'{"@odata.context":' + json_string(f"{root}/$metadata#{entity_set}/$entity")
+    else:
+        head = b'{"odata.metadata":' + json_string(f"{root}/$metadata#{entity_set}/@Element")
+    members = dumps_entities(entity)
+    if members == b"{}":
+        return head + b"}"
+    return head + b"," + members[1:]
 
 
 def error_response(err: SLError, version: ODataVersion) -> web.Response:

@@ -304,3 +304,35 @@ async def test_hang_and_late_commit_without_handler_cancellation() -> None:
             assert len(docs) == 1
     finally:
         await runner.cleanup()
+
+
+async def test_deeply_nested_body_with_rules_active_is_400_invalid_json(sl: Client) -> None:
+    # a rule that parses bodies (line_reject looks at DocumentLines) must not turn an
+    # over-deep body into a 500: the handler answers it as invalid JSON
+    await sl.add_rule({"fault": "line_reject", "path": "Orders", "params": {"skus": ["X"]}})
+    deep = b'{"DocumentLines": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    async with sl.http.post(
+        sl.url("/b1s/v1/Orders"), data=deep, headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+        body = await r.json()
+        assert body["error"]["code"] == -1000
+        assert body["error"]["message"]["value"].startswith("Invalid JSON")
+    async with sl.http.post(sl.url("/b1s/v1/Orders"), json=order_body(1)) as r:
+        assert r.status == 201  # the engine is still healthy afterwards
+
+
+async def test_requests_are_counted_with_and_without_rules(sl: Client) -> None:
+    _, before = await sl.admin("GET", "/__admin/faults")
+    for n in (1, 2):
+        async with sl.http.post(sl.url("/b1s/v1/Orders"), json=order_body(n)) as r:
+            assert r.status == 201
+    _, listing = await sl.admin("GET", "/__admin/faults")
+    assert listing["requests_seen"] == before["requests_seen"] + 2
+    assert listing["rules"] == []
+    await sl.add_rule({"fault": "latency", "methods": ["GET"], "params": {"ms": 1}})
+    async with sl.http.post(sl.url("/b1s/v1/Orders"), json=order_body(3)) as r:
+        assert r.status == 201
+    _, listing = await sl.admin("GET", "/__admin/faults")
+    assert listing["requests_seen"] == before["requests_seen"] + 3
+    assert listing["rules"][0]["fired"] == 0
