@@ -41,16 +41,21 @@ def dlq_json(d: DeadLetterRow) -> dict[str, Any]:
     return dataclasses.asdict(d)
 
 
+#: row ids and limits are SQL BIGINTs; anything larger cannot name a row
+MAX_SQL_INT = 2**63 - 1
+
+
 def _int(request: web.Request, name: str) -> int | None:
     try:
-        return int(request.match_info[name])
+        value = int(request.match_info[name])
     except (KeyError, ValueError):
         return None
+    return value if 0 <= value <= MAX_SQL_INT else None
 
 
 def _query_int(request: web.Request, name: str, default: int) -> int:
     try:
-        return max(0, int(request.query.get(name, default)))
+        return min(MAX_SQL_INT, max(0, int(request.query.get(name, default))))
     except ValueError:
         return default
 

@@ -101,7 +101,7 @@ class InboundDelivery:
         if (
             not isinstance(self.order_id, int)
             or isinstance(self.order_id, bool)
-            or self.order_id <= 0
+            or not 0 < self.order_id < 2**63  # a BIGINT: larger ids cannot be stored
         ):
             raise InvalidDelivery(f"order_id must be a positive integer, got {self.order_id!r}")
         if not isinstance(self.payload, Mapping):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.store import Store
 
@@ -198,3 +199,34 @@ async def test_copies_are_not_validated_again_but_still_counted(
         resp = await ingress_client.post("/webhooks/woocommerce", data=body, headers=headers)
         assert (await resp.json())["status"] == "quarantined"
     assert (await sqlite_store.counts())["quarantine"] == 2
+
+
+async def test_out_of_range_ids_are_client_errors_not_500s(tmp_path: Any) -> None:
+    """An order id beyond BIGINT is quarantined (not a failed batch), ops ids beyond it are 404."""
+    from bridge.ingress.app import create_ingress_app, make_ingress
+    from bridge.metrics import Metrics
+    from bridge.signature import sign
+    from bridge.store import open_store
+
+    store = await open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        ingress = make_ingress(store, ("s3cret",), 1 << 20, Metrics())
+        app = create_ingress_app(ingress)
+        async with TestClient(TestServer(app)) as client:
+            body = json.dumps({"id": 2**63, "status": "pending"}).encode()
+            resp = await client.post(
+                "/webhooks/woocommerce",
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-WC-Webhook-Topic": "order.created",
+                    "X-WC-Webhook-Signature": sign("s3cret", body),
+                },
+            )
+            assert resp.status == 200
+            assert (await resp.json())["status"] == "quarantined"
+            for path in ("/ops/dlq/99999999999999999999", "/ops/quarantine/99999999999999999999"):
+                assert (await client.get(path)).status == 404
+            assert (await client.get("/ops/dlq?limit=99999999999999999999")).status == 200
+    finally:
+        await store.close()
