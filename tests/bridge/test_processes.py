@@ -47,6 +47,8 @@ async def test_two_worker_processes_share_postgres(tmp_path: Path) -> None:
                             st.shop_url,
                             "--worker-id",
                             f"proc{i}",
+                            "--workers",
+                            "2",
                         ],
                         bridge_env(),
                         tmp_path / f"worker{i}.log",
@@ -55,9 +57,19 @@ async def test_two_worker_processes_share_postgres(tmp_path: Path) -> None:
                 ]
                 for p in procs:
                     await p.start()
+
+                async def both_serving() -> bool:
+                    # both workers must be claiming before orders arrive, or a fast first
+                    # process can drain the whole backlog alone on a busy machine
+                    return all(
+                        p.log_path.exists() and b"bridge serving roles" in p.log_path.read_bytes()
+                        for p in procs
+                    )
+
                 try:
+                    assert await wait_until(both_serving, 60, 0.1)
                     await st.subscribe(rt.url)
-                    ids = await st.generate(40)
+                    ids = await st.generate(80)
                     await st.drain_shop()
 
                     async def all_created() -> bool:
