@@ -25,6 +25,7 @@ from fakesap.documents.payments import prepare_payment
 from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS, PAYMENT_SETS, DocKind
 from fakesap.documents.totals import ZERO
 from fakesap.errors import SLError
+from fakesap.group_commit import GroupCommit, PendingWrites
 from fakesap.journal import Journal, iso_ms
 from fakesap.masterdata import (
     MASTER_KEYS,
@@ -78,9 +79,11 @@ class FakeSap:
         self._moment_cache = ("", "")
         self.journal = Journal(self.config.journal_size)
         self.persistence: SqlitePersistence | None = None
+        self.commits: GroupCommit | None = None
         self._fresh_state()
         if self.config.persist_path:
             self.persistence = SqlitePersistence(self.config.persist_path)
+            self.commits = GroupCommit(self._write_batch)
             self._restore()
 
     # ---- state set-up --------------------------------------------------------------------
@@ -154,6 +157,9 @@ class FakeSap:
                     self.guard.setdefault((es, str(value)), entry)
 
     def close(self) -> None:
+        if self.commits is not None:
+            self.commits.flush()
+            self.commits = None
         if self.persistence is not None:
             self.persistence.close()
             self.persistence = None
@@ -232,25 +238,59 @@ class FakeSap:
             )
 
     async def _notify(self, event: str, entity_set: str, doc: dict[str, Any]) -> None:
-        for callback in list(self.subscribers):
+        pending = self._notify_now(event, entity_set, doc)
+        if pending is not None:
+            await pending
+
+    def _notify_now(
+        self, event: str, entity_set: str, doc: dict[str, Any]
+    ) -> Awaitable[None] | None:
+        """Call the subscribers in order; synchronous ones right now (no coroutine per
+        create). From the first one that returns an awaitable on, the rest run in order
+        inside the returned coroutine."""
+        subscribers = list(self.subscribers)
+        for i, callback in enumerate(subscribers):
+            try:
+                result = callback(event, entity_set, doc)
+            except Exception:  # a subscriber's bug must not fail the committed request
+                self.log.exception("subscriber_failed", event_name=event, entity_set=entity_set)
+                continue
+            if result is not None and inspect.isawaitable(result):
+                return self._notify_rest(result, subscribers[i + 1 :], event, entity_set, doc)
+        return None
+
+    async def _notify_rest(
+        self,
+        first: Awaitable[None],
+        rest: list[Subscriber],
+        event: str,
+        entity_set: str,
+        doc: dict[str, Any],
+    ) -> None:
+        try:
+            await first
+        except Exception:  # a subscriber's bug must not fail the committed request
+            self.log.exception("subscriber_failed", event_name=event, entity_set=entity_set)
+        for callback in rest:
             try:
                 result = callback(event, entity_set, doc)
                 if result is not None and inspect.isawaitable(result):
                     await result
-            except Exception:  # a subscriber's bug must not fail the committed request
+            except Exception:
                 self.log.exception("subscriber_failed", event_name=event, entity_set=entity_set)
 
     def _persist(
         self,
-        docs: list[tuple[str, int]],
+        docs: Iterable[tuple[str, int]],
         items: Iterable[str] = (),
         truth: TruthRecord | None = None,
         counters: str | None = None,
     ) -> None:
-        if self.persistence is None:
+        """Queue a committed change for the next group commit (see ``fakesap.group_commit``)."""
+        if self.commits is None:
             return
-        self.persistence.commit(
-            documents=[(es, e, self.docs[es][e], self._gross_of(es, e)) for es, e in docs],
+        self.commits.add(
+            documents=docs,
             truth=TruthRow(
                 truth.entity_set,
                 truth.doc_entry,
@@ -261,11 +301,30 @@ class FakeSap:
             )
             if truth
             else None,
-            counters=(counters, self.next_entry[counters], self.next_num[counters])
-            if counters
-            else None,
-            master=[("Items", code, self.md.items[code]) for code in items],
+            counters=counters,
+            items=items,
         )
+
+    def _write_batch(self, batch: PendingWrites) -> None:
+        """One transaction with every row a batch touched, as it is now in memory."""
+        assert self.persistence is not None
+        self.persistence.commit(
+            documents=[
+                (es, e, self.docs[es][e], self._gross_of(es, e))
+                for es, e in batch.documents
+                if e in self.docs.get(es, {})
+            ],
+            truth=batch.truth,
+            counters=[(es, self.next_entry[es], self.next_num[es]) for es in batch.counters],
+            master=[("Items", code, self.md.items[code]) for code in batch.items],
+        )
+
+    async def _durable(self) -> None:
+        """Wait until every change made so far is in the SQLite file (no-op in memory)."""
+        if self.commits is not None:
+            done = self.commits.committed()
+            if done is not None:
+                await done
 
     # ---- the seam (fault engine, back office, HTTP) ---------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
@@ -279,8 +338,12 @@ class FakeSap:
         nothing when anything is wrong. ``request`` (method, path, body, id) goes to the
         ground truth."""
         doc = self.create_document_now(entity_set, body, request=request)
+        if self.commits is not None:
+            await self._durable()  # the 201 only after the write is in the file
         if self.subscribers:
-            await self._notify("created", entity_set, doc)
+            pending = self._notify_now("created", entity_set, doc)
+            if pending is not None:
+                await pending
         return doc
 
     def create_document_now(
@@ -332,8 +395,8 @@ class FakeSap:
             request,
         )
         self.truth.append(record)
-        if self.persistence is not None:
-            self._persist(list(dict.fromkeys(touched_docs)), items, record, entity_set)
+        if self.commits is not None:
+            self._persist(touched_docs, items, record, entity_set)
         return doc
 
     def _commit_payment(
@@ -432,6 +495,7 @@ class FakeSap:
         doc = self.patch_document_now(
             entity_set, key, body, replace_collections=replace_collections
         )
+        await self._durable()
         if self.subscribers:
             await self._notify("updated", entity_set, doc)
 
@@ -471,6 +535,7 @@ class FakeSap:
     async def document_action(self, entity_set: str, key: int, action: str) -> None:
         """``Cancel``, ``Close`` or ``Reopen`` a document (204 on the wire)."""
         doc = self.document_action_now(entity_set, key, action)
+        await self._durable()
         if self.subscribers:
             event = {"Cancel": "cancelled", "Close": "closed", "Reopen": "updated"}[action]
             await self._notify(event, entity_set, doc)
@@ -552,6 +617,7 @@ class FakeSap:
         stock.check(self.md, deltas, lines, "IGE1", self.config.allow_negative_stock)
         items = stock.apply(self.md, deltas)
         self._persist([], items)
+        await self._durable()
         self.log.info(
             "stock_adjusted", item=item_code, warehouse=warehouse, delta=str(delta), reason=reason
         )
@@ -565,6 +631,8 @@ class FakeSap:
         self.journal.clear()
         self._fresh_state()
         if self.persistence is not None:
+            if self.commits is not None:
+                self.commits.flush()  # nothing queued may land after the wipe
             self.persistence.wipe(self._master_rows())
 
     def load_master_data(self, upload: dict[str, Any]) -> dict[str, int]:
@@ -587,5 +655,7 @@ class FakeSap:
             except (MasterDataError, KeyError, TypeError) as exc:
                 raise SLError.of("invalid_value", name="master-data", value=str(exc)[:60]) from None
         if self.persistence is not None:
+            if self.commits is not None:
+                self.commits.flush()
             self.persistence.commit(master=self._master_rows())
         return counts

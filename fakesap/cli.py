@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     s = fsub.add_parser("serve", help="serve /b1s/v1, /b1s/v2 and /__admin")
     s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=50000, help="TCP port (default 50000, as SL)")
-    s.add_argument("--config", help="TOML/YAML/JSON config file (see the fakesap section of README.md)")
+    s.add_argument(
+        "--config", help="TOML/YAML/JSON config file (see the fakesap section of README.md)"
+    )
     s.add_argument("--catalog", help="catalog JSON for master data (default: packaged catalog)")
     s.add_argument("--persist", metavar="PATH", help="SQLite file: documents survive restarts")
     s.add_argument("--faults", metavar="PROFILE", help="fault profile name or file")

@@ -7,7 +7,11 @@ aiohttp client when wrk is missing. Prints creates/s, p50/p99 latency and fakesa
 for in-memory mode and for SQLite persistence, and compares with WireMock 3.13's
 3.4-4.3k req/s (a templated stub, no real work) at 1.2 GB RSS on the same machine.
 
-    .venv/bin/python load/bench_fakesap.py [--seconds 5] [--connections 64]
+    .venv/bin/python load/bench_fakesap.py [--seconds 5] [--connections 64] [--rounds 3]
+                                           [--loop auto|uvloop|asyncio]
+
+Each figure is the median of ``--rounds`` runs; the machine is shared, so the steady figure
+is fakesap's CPU time per create (utime + stime of its process), printed next to req/s.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_fakesap(port: int, persist: str | None) -> subprocess.Popen[bytes]:
+def start_fakesap(port: int, persist: str | None, loop: str = "auto") -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
@@ -102,6 +106,8 @@ def start_fakesap(port: int, persist: str | None) -> subprocess.Popen[bytes]:
         "U_IdemKey",
         "--journal-size",
         "10000",
+        "--loop",
+        loop,
     ]
     if persist:
         cmd += ["--persist", persist]
@@ -129,9 +135,13 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print
 """
 
 
-def start_baseline(port: int) -> subprocess.Popen[bytes]:
-    """A bare aiohttp server that reads the body and answers 1.5 KB: the ceiling here."""
-    proc = subprocess.Popen([sys.executable, "-c", BASELINE_SERVER, str(port)], cwd=ROOT)
+def start_baseline(port: int, loop: str = "auto") -> subprocess.Popen[bytes]:
+    """A bare aiohttp server that reads the body and answers 1.5 KB: the ceiling here
+    (on the same event loop as fakesap)."""
+    source = BASELINE_SERVER
+    if loop_name(loop) == "uvloop":
+        source = "import uvloop\nuvloop.install()\n" + source
+    proc = subprocess.Popen([sys.executable, "-c", source, str(port)], cwd=ROOT)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -225,8 +235,13 @@ def run_wrk(port: int, session: str, seconds: int, connections: int, run: str) -
 
 # --- fallback client: aiohttp in several processes ----------------------------------------
 def _client_proc(
-    port: int, session: str, seconds: float, conns: int, wid: int, q: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    port: int,
+    session: str,
+    seconds: float,
+    conns: int,
+    wid: int,
+    q: multiprocessing.Queue,
+) -> None:
     import aiohttp
 
     async def main() -> tuple[int, list[float], int]:
@@ -279,10 +294,25 @@ def run_aiohttp(port: int, session: str, seconds: int, connections: int) -> dict
     }
 
 
-def bench(mode: str, seconds: int, connections: int) -> dict[str, float]:
+def loop_name(loop: str) -> str:
+    """The event loop ``--loop`` selects here: uvloop for ``auto`` when it is installed."""
+    if loop == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        if loop == "uvloop":
+            raise SystemExit(
+                "--loop uvloop: uvloop is not installed (pip install 'sapchaos[fast]')"
+            ) from None
+        return "asyncio"
+    return "uvloop"
+
+
+def bench(mode: str, seconds: int, connections: int, loop: str = "auto") -> dict[str, float]:
     port = free_port()
     if mode == "baseline":
-        proc = start_baseline(port)
+        proc = start_baseline(port, loop)
         try:
             if shutil.which("wrk"):
                 run_wrk(port, "none", 1, connections, "warm")
@@ -301,7 +331,7 @@ def bench(mode: str, seconds: int, connections: int) -> dict[str, float]:
             proc.wait(timeout=10)
     tmp = tempfile.mkdtemp(prefix="bench-fakesap-")
     persist = os.path.join(tmp, "sap.sqlite") if mode == "sqlite" else None
-    proc = start_fakesap(port, persist)
+    proc = start_fakesap(port, persist, loop)
     try:
         session = login(port)
         client = "wrk" if shutil.which("wrk") else "aiohttp"
@@ -330,38 +360,40 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3, help="runs per mode; medians are printed")
     ap.add_argument("--modes", default="baseline,memory,sqlite")
+    ap.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     args = ap.parse_args()
     client = "wrk -t1" if shutil.which("wrk") else "aiohttp x2 processes"
+    loop = loop_name(args.loop)
     print(
         f"fakesap create benchmark: POST /b1s/v1/Orders, 3 lines + freight, guard on, "
-        f"client {client}, {args.connections} connections, {args.seconds}s, cpus={os.cpu_count()}"
+        f"client {client}, {args.connections} connections, {args.seconds}s, "
+        f"median of {args.rounds}, cpus={os.cpu_count()}, load average {os.getloadavg()[0]:.2f}"
     )
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:
-        loop = "asyncio"
-    print(f"  event loop in fakesap: {loop}; baseline = bare aiohttp reading the body, no work")
+    print(f"  event loop: {loop} (fakesap and baseline); baseline = bare aiohttp reading the body")
     baseline = None
     for mode in args.modes.split(","):
-        runs = [bench(mode, args.seconds, args.connections) for _ in range(args.rounds)]
+        runs = [bench(mode, args.seconds, args.connections, args.loop) for _ in range(args.rounds)]
         rps = statistics.median(r["rps"] for r in runs)
+        per_cpu = statistics.median(r["per_cpu_s"] for r in runs)
+        p50 = statistics.median(r["p50_ms"] for r in runs)
+        p99 = statistics.median(r["p99_ms"] for r in runs)
         r = runs[-1]
+        us = 1e6 / per_cpu if per_cpu else float("nan")
         if mode == "baseline":
             baseline = rps
             print(
-                f"  {mode:8s} req/s     {rps:8.0f}  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
-                f"RSS {r['rss_mb']:6.1f} MB  per server CPU-second {r['per_cpu_s']:6.0f}"
+                f"  {mode:8s} req/s     {rps:8.0f}  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                f"RSS {r['rss_mb']:6.1f} MB  per server CPU-second {per_cpu:6.0f} ({us:.0f} CPU-us/req)"
             )
             continue
         share = f"  = {rps / baseline:.0%} of bare aiohttp" if baseline else ""
         print(
-            f"  {mode:8s} creates/s {rps:8.0f}  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
-            f"RSS {r['rss_mb']:6.1f} MB  non-2xx {int(r['errors'])}  documents {int(r['documents'])}  "
-            f"per server CPU-second {r['per_cpu_s']:6.0f}  "
+            f"  {mode:8s} creates/s {rps:8.0f}  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+            f"RSS {r['rss_mb']:6.1f} MB  non-2xx {int(sum(x['errors'] for x in runs))}  "
+            f"documents {int(r['documents'])}  per server CPU-second {per_cpu:6.0f} "
+            f"({us:.0f} CPU-us/create)  "
             f"vs WireMock {rps / WIREMOCK_RPS[1]:.2f}-{rps / WIREMOCK_RPS[0]:.2f}x at 1.2 GB{share}"
         )
 

@@ -347,6 +347,7 @@ class LineBuilder:
 
         pricing = self.pricing(raw, quantity, rates[vat_group], item, base_line, based)
         amounts = line_amounts(pricing, ctx.price_decimals)
+        unit_price, discount, price, price_after_vat, line_total, gross_total, rate, _ = amounts
         description = raw.get("ItemDescription") or (base_line or item).get(
             "ItemDescription", item.get("ItemName")
         )
@@ -355,15 +356,15 @@ class LineBuilder:
             "ItemCode": item["ItemCode"],
             "ItemDescription": description,
             "Quantity": quantity,
-            "Price": amounts.price,
-            "UnitPrice": amounts.unit_price,
-            "DiscountPercent": amounts.discount,
-            "PriceAfterVAT": amounts.price_after_vat,
-            "LineTotal": amounts.line_total,
-            "GrossTotal": amounts.gross_total,
+            "Price": price,
+            "UnitPrice": unit_price,
+            "DiscountPercent": discount,
+            "PriceAfterVAT": price_after_vat,
+            "LineTotal": line_total,
+            "GrossTotal": gross_total,
             "TaxTotal": ZERO,  # set with the document's VAT
             "VatGroup": vat_group,
-            "TaxPercentagePerRow": amounts.rate,
+            "TaxPercentagePerRow": rate,
             "WarehouseCode": warehouse,
             "Currency": md.currency,
             "LineStatus": "bost_Open",

@@ -110,7 +110,10 @@ async def read_body(request: web.Request) -> tuple[bytes, Any]:
     if not raw or raw.isspace():
         raise SLError.of("invalid_json", detail="the request body is empty")
     try:
-        return raw, DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        # json.loads' encoding detection; a body starting with ``{`` and no NUL is UTF-8
+        utf8 = raw[:1] == b"{" and raw[1:2] != b"\x00"
+        encoding = "utf-8" if utf8 else json.detect_encoding(raw)
+        return raw, DECODER.decode(raw.decode(encoding, "surrogatepass"))
     except RecursionError:
         raise SLError.of("invalid_json", detail="nested too deeply") from None
     except ValueError as exc:

@@ -146,3 +146,25 @@ def test_serve_command_runs_and_stops_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert b"fakesap listening on" in out
     assert (tmp_path / "s.sqlite").exists()
+
+
+def test_event_loop_choice(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    import uvloop  # a dev dependency (sapchaos[fast])
+
+    from fakesap.cli import event_loop_factory, serve_command
+
+    assert parse(["fakesap", "serve"]).loop == "auto"
+    assert event_loop_factory("asyncio") is None
+    assert event_loop_factory("auto") is uvloop.new_event_loop
+    assert event_loop_factory("uvloop") is uvloop.new_event_loop
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if it were not installed
+    assert event_loop_factory("auto") is None  # falls back to the stdlib loop
+    with pytest.raises(ImportError):
+        event_loop_factory("uvloop")
+    args = parse(["fakesap", "serve", "--port", "1", "--loop", "uvloop"])
+    assert serve_command(args) == 2
+    assert "uvloop is not installed" in capsys.readouterr().err

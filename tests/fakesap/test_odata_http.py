@@ -16,7 +16,7 @@ import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
-from fakesap.errors import error_bytes
+from fakesap.errors import ODataVersion, error_bytes
 from fakesap.odata import (
     QueryError,
     apply_query,
@@ -30,17 +30,18 @@ ORDERS_KEY = web.AppKey("orders", list)
 
 
 async def collection(request: web.Request) -> web.Response:
-    version = request.match_info["version"]
-    assert version in ("v1", "v2")
+    assert request.match_info["version"] in ("v1", "v2")
+    version: ODataVersion = "v2" if request.match_info["version"] == "v2" else "v1"
     size, applied = page_size_from_prefer(request.headers.get("Prefer"))
     try:
-        opts = parse_query(request.query, version, size)  # type: ignore[arg-type]
+        opts = parse_query(request.query, version, size)
     except QueryError as err:
         sl = err.sl_error()
         return web.Response(
             status=sl.status, body=error_bytes(sl, version), content_type="application/json"
         )
-    result = apply_query(request.app[ORDERS_KEY], opts, opts.page_size)
+    rows: list[dict[str, Any]] = request.app[ORDERS_KEY]
+    result = apply_query(rows, opts, opts.page_size)
     prefix = "odata." if version == "v1" else "@odata."
     body: dict[str, Any] = {"value": result.rows}
     if opts.count:
