@@ -7,17 +7,15 @@ in constant time and accepts any of the configured secrets (for rotation).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import html
 from collections.abc import Iterable
+
+from sapchaos.signing import webhook_signature
 
 
 def sign(secret: str, body: bytes) -> str:
-    """The header value WooCommerce would send for ``body``."""
-    key = html.unescape(secret).encode("utf-8")
-    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode("ascii")
+    """The header value WooCommerce would send for ``body`` (entities decoded as WordPress does)."""
+    return webhook_signature(secret, body)
 
 
 def verify(secrets: Iterable[str], body: bytes, header: str | None) -> bool:

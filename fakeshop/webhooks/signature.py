@@ -6,22 +6,11 @@ before signing, so ``a&amp;b`` signs as ``a&b``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 
-_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#039;", "'"), ("&amp;", "&"))
+from sapchaos.signing import decode_secret, webhook_signature
 
-
-def decode_secret(secret: str) -> str:
-    for entity, char in _ENTITIES:
-        secret = secret.replace(entity, char)
-    return secret
-
-
-def webhook_signature(secret: str, body: bytes) -> str:
-    digest = hmac.new(decode_secret(secret).encode("utf-8"), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+__all__ = ["decode_secret", "verify_signature", "webhook_signature"]
 
 
 def verify_signature(secret: str, body: bytes, header: str) -> bool:
