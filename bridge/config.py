@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sapchaos import defaults
+
 ROLES = ("ingress", "worker", "poller", "relay", "subscriber")
 
 
@@ -43,25 +45,25 @@ class BridgeConfig:
 
     store_dsn: str = "sqlite:///bridge.db"
     # Service Layer
-    sap_base_url: str = "http://127.0.0.1:50000/b1s/v1"
-    sap_company: str = "SBODEMOES"
-    sap_user: str = "manager"
-    sap_password: str = "manager"
+    sap_base_url: str = defaults.sap_url()
+    sap_company: str = defaults.SAP_COMPANY
+    sap_user: str = defaults.SAP_USER
+    sap_password: str = defaults.SAP_PASSWORD
     sap_connect_timeout_s: float = 5.0
     sap_total_timeout_s: float = 30.0
     sap_concurrency: int = 8
     #: SL codes (exact) or message fragments (case-insensitive) of the uniqueness refusal
     sap_duplicate_markers: tuple[str, ...] = ("-1116", "duplicate")
     # WooCommerce
-    shop_base_url: str = "http://127.0.0.1:8080"
-    shop_consumer_key: str = "ck_sapchaos"
-    shop_consumer_secret: str = "cs_sapchaos"
+    shop_base_url: str = defaults.shop_url()
+    shop_consumer_key: str = defaults.SHOP_KEY
+    shop_consumer_secret: str = defaults.SHOP_SECRET
     shop_timeout_s: float = 15.0
-    webhook_secrets: tuple[str, ...] = ("sapchaos-secret",)
+    webhook_secrets: tuple[str, ...] = (defaults.WEBHOOK_SECRET,)
     body_limit_bytes: int = 1024 * 1024
     # ingress
     host: str = "127.0.0.1"
-    port: int = 8090
+    port: int = defaults.BRIDGE_PORT
     group_commit_ms: float = 3.0
     group_commit_max: int = 64
     # workers
@@ -88,7 +90,7 @@ class BridgeConfig:
     webhook_delivery_url: str | None = None
     # MQTT (roles "relay" and "subscriber", bridge.events): read by MqttSettings.from_config
     # as mqtt_<field>; the defaults are MqttSettings' own (a test keeps them equal)
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_url: str = defaults.MQTT_URL
     mqtt_events_prefix: str = "sapchaos/v1/bridge/events"
     mqtt_relay_client_id: str = ""
     mqtt_qos: int = 1

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from fakeshop.chaos.profiles import PROFILES
 from fakeshop.config import DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET, ApiKey, ShopConfig
+from sapchaos import defaults
 
 
 def register(sub: Any) -> None:
@@ -19,7 +20,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=lambda _a: (p.print_help(), 2)[1])
     s = fsub.add_parser("serve", help="serve the WooCommerce REST API v3 and deliver webhooks")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8081)
+    s.add_argument(
+        "--port",
+        type=int,
+        default=defaults.SHOP_PORT,
+        help=f"TCP port (default {defaults.SHOP_PORT})",
+    )
     s.add_argument("--https", action="store_true", help="serve TLS (self-signed unless --cert)")
     s.add_argument("--cert", type=Path, help="PEM certificate for --https")
     s.add_argument("--key", type=Path, help="PEM private key for --https")
@@ -90,7 +96,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  consumer secret: {args.consumer_secret}   (clients authenticate with {auth})")
     print(
         f"  webhooks: POST {base}/wp-json/wc/v3/webhooks "
-        '{"topic": "order.created", "delivery_url": "http://127.0.0.1:8080/webhooks/woocommerce", "secret": "..."}'
+        '{"topic": "order.created", "delivery_url": "'
+        + defaults.bridge_webhook_url()
+        + '", "secret": "..."}'
     )
     print(
         f"  ground truth: {base}/__admin/orders | /__admin/deliveries | /__admin/received | /__admin/chaos"

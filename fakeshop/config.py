@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_CONSUMER_KEY = "ck_fakeshop0000000000000000000000000000000001"
-DEFAULT_CONSUMER_SECRET = "cs_fakeshop0000000000000000000000000000000001"
+from sapchaos import defaults
+
+DEFAULT_CONSUMER_KEY = defaults.SHOP_KEY
+DEFAULT_CONSUMER_SECRET = defaults.SHOP_SECRET
 
 
 @dataclass(frozen=True)
