@@ -27,7 +27,9 @@ def test_one_case_per_invariant_and_expectation_with_counts(tmp_path: Path) -> N
         assert set(s.attrib) >= SUITE_ATTRS, s.attrib
         cases = s.findall("testcase")
         assert int(s.get("tests", "-1")) == len(cases)
-        assert int(s.get("failures", "-1")) == sum(1 for c in cases if c.find("failure") is not None)
+        assert int(s.get("failures", "-1")) == sum(
+            1 for c in cases if c.find("failure") is not None
+        )
         assert all(c.get("classname") and c.get("name") and c.get("time") for c in cases)
     calm, slow = suites
     assert calm.get("failures") == "0" and calm.get("tests") == "4"
@@ -59,7 +61,7 @@ def test_failure_message_names_orders_seed_and_replay(tmp_path: Path) -> None:
     dup = cases["invariant:no_duplicate_order[seed=7]"].find("failure")
     assert dup is not None and "orders 40" in dup.get("message", "")  # from the idem key
     tta = cases["expectation:tta_p95_ms[seed=7]"].find("failure")
-    assert tta is not None and "expected \"<= 5000\", found 9100.0" in tta.get("message", "")
+    assert tta is not None and 'expected "<= 5000", found 9100.0' in tta.get("message", "")
     assert cases["invariant:confirmation_note[seed=7]"].find("failure") is None
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["seed"] == "7" and props["bridge_cmd"] == "python bridge.py --port {bridge_port}"
@@ -76,8 +78,9 @@ def test_replay_built_when_runner_did_not_give_one_and_run_errors(tmp_path: Path
     err = suite.find("testcase/error")
     assert err is not None
     assert "bridge exited" in err.get("message", "")
-    assert "sapchaos scenario run sap-slow --seed 3 --bridge-cmd 'python bridge.py --port {bridge_port}'" in err.get(
-        "message", ""
+    assert (
+        "sapchaos scenario run sap-slow --seed 3 --bridge-cmd 'python bridge.py --port {bridge_port}'"
+        in err.get("message", "")
     )
 
 
