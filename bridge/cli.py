@@ -39,7 +39,52 @@ def _config(args: argparse.Namespace) -> BridgeConfig:
         changes["shop_base_url"] = args.shop_url
     if getattr(args, "worker_id", None):
         changes["worker_id"] = args.worker_id
+    for flag, setting in _SERVE_SETTINGS.items():
+        value = getattr(args, flag, None)
+        if value:
+            changes[setting] = (value,) if setting == "webhook_secrets" else value
     return cfg.replace(**changes) if changes else cfg
+
+
+#: ``bridge serve`` flags (argparse dest) → config setting; each defaults from the harness's
+#: ``SAPCHAOS_*`` variable (``sapchaos.defaults.ENV``) so a harness can start the reference
+#: bridge from the environment alone (``scenarios/bridge_process.py``)
+_SERVE_SETTINGS = {
+    "sap_company": "sap_company",
+    "sap_user": "sap_user",
+    "sap_password": "sap_password",
+    "shop_key": "shop_consumer_key",
+    "shop_secret": "shop_consumer_secret",
+    "webhook_secret": "webhook_secrets",
+    "card_code": "guest_card_code",
+    "mqtt_url": "mqtt_url",
+    "delivery_url": "webhook_delivery_url",
+}
+
+
+def _env_flag(p: argparse.ArgumentParser, flag: str, name: str, what: str, **kw: Any) -> None:
+    """A flag whose default is the ``SAPCHAOS_*`` variable ``defaults.ENV[name]`` (when set;
+    otherwise the config file's value, then the built-in default)."""
+    import os
+
+    from sapchaos.defaults import ENV
+
+    var = ENV[name]
+    default = os.environ.get(var) or None
+    p.add_argument(flag, default=default, help=f"{what} (env {var})", **kw)
+
+
+def _mask_dsn(dsn: str) -> str:
+    """A store DSN with its password replaced by ``***`` (for banners and logs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _ts(t: float | None) -> str:
@@ -85,7 +130,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             tune_gc_for_serving()
             roles = ",".join(cfg.roles)
             where = f" on {rt.url}" if rt.port else ""
-            print(f"bridge serving roles {roles}{where} (store {cfg.store_dsn})", flush=True)
+            print(
+                f"bridge serving roles {roles}{where} (store {_mask_dsn(cfg.store_dsn)})",
+                flush=True,
+            )
             await stop.wait()
         return 0
 
@@ -279,10 +327,21 @@ def register(sub: Any) -> None:
     _common(s)
     s.add_argument("--roles", help="comma list of ingress,worker,poller,relay,subscriber")
     s.add_argument("--host")
-    s.add_argument("--port", type=int)
+    _env_flag(s, "--port", "bridge_port", "ingress port", type=int)
     s.add_argument("--workers", type=int, help="worker tasks in this process")
-    s.add_argument("--sap-url", help="Service Layer root, e.g. http://127.0.0.1:50000/b1s/v1")
-    s.add_argument("--shop-url", help="WooCommerce base URL, e.g. http://127.0.0.1:8080")
+    _env_flag(s, "--sap-url", "sap_url", "Service Layer root, e.g. http://127.0.0.1:50000/b1s/v1")
+    _env_flag(s, "--sap-company", "sap_company", "company database to log in to")
+    _env_flag(s, "--sap-user", "sap_user", "Service Layer user")
+    _env_flag(s, "--sap-password", "sap_password", "Service Layer password")
+    _env_flag(s, "--shop-url", "shop_url", "WooCommerce site URL, e.g. http://127.0.0.1:8080")
+    _env_flag(s, "--shop-key", "shop_key", "WooCommerce REST consumer key")
+    _env_flag(s, "--shop-secret", "shop_secret", "WooCommerce REST consumer secret")
+    _env_flag(s, "--webhook-secret", "webhook_secret", "secret the shop signs webhooks with")
+    _env_flag(s, "--card-code", "card_code", "SAP business partner for guest orders")
+    _env_flag(s, "--mqtt-url", "mqtt_url", "MQTT broker for the relay/subscriber roles")
+    _env_flag(
+        s, "--delivery-url", "bridge_url", "the URL the shop delivers webhooks to (reconciler)"
+    )
     s.add_argument("--worker-id", help="lease owner name (default host:pid)")
     s.add_argument("--seed", type=int, default=0, help="seed for retry jitter")
     s.set_defaults(func=cmd_serve)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sapchaos import defaults
+from sapchaos.errors import UsageError
 
 ROLES = ("ingress", "worker", "poller", "relay", "subscriber")
 
@@ -178,12 +179,16 @@ def config_from_mapping(data: Mapping[str, Any], base: BridgeConfig | None = Non
 ENV_PREFIX = "SAPCHAOS_BRIDGE_"
 
 
+class BridgeConfigError(UsageError, ValueError):
+    """A bridge setting (file, environment) that cannot be used; the message says which."""
+
+
 def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) -> BridgeConfig:
     """``SAPCHAOS_BRIDGE_SAP_BASE_URL=...``; nested: ``SAPCHAOS_BRIDGE_RETRY__MAX_ATTEMPTS=5``."""
     flat: dict[str, Any] = {}
     for key, value in env.items():
-        if not key.startswith(ENV_PREFIX):
-            continue
+        if not key.startswith(ENV_PREFIX) or key == defaults.ENV["bridge_url"]:
+            continue  # SAPCHAOS_BRIDGE_URL is the harness's delivery URL (flag --delivery-url)
         name = key[len(ENV_PREFIX) :].lower()
         if "__" in name:
             outer, inner = name.split("__", 1)
@@ -197,8 +202,22 @@ def load_config(
     path: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> BridgeConfig:
     """Defaults, then the TOML file's ``[bridge]`` table (or top level), then the environment."""
-    cfg = BridgeConfig()
-    if path is not None:
-        data = tomllib.loads(Path(path).read_text("utf-8"))
-        cfg = config_from_mapping(data.get("bridge", data), cfg)
-    return config_from_env(os.environ if env is None else env, cfg)
+    try:
+        cfg = BridgeConfig()
+        if path is not None:
+            p = Path(path)
+            if not p.is_file():
+                raise BridgeConfigError(f"config file {path}: not found or not a regular file")
+            if p.stat().st_size > 16 * 1024 * 1024:
+                raise BridgeConfigError(f"config file {path}: larger than 16 MiB")
+            try:
+                data = tomllib.loads(p.read_text("utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise BridgeConfigError(f"config file {path}: {exc}") from None
+            cfg = config_from_mapping(data.get("bridge", data), cfg)
+        return config_from_env(os.environ if env is None else env, cfg)
+    except BridgeConfigError:
+        raise
+    except (ValueError, TypeError) as exc:
+        where = f"config file {path} or " if path is not None else ""
+        raise BridgeConfigError(f"bridge settings ({where}SAPCHAOS_BRIDGE_*): {exc}") from None
