@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from fakesap.config import ConfigError, FakeSapConfig, load_config
+from sapchaos import argtypes, defaults
+from sapchaos.catalog import CatalogError
 
 
 def register(sub: Any) -> None:
@@ -23,12 +25,28 @@ def register(sub: Any) -> None:
     p.set_defaults(func=lambda _a: (p.print_help(), 2)[1])
     s = fsub.add_parser("serve", help="serve /b1s/v1, /b1s/v2 and /__admin")
     s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=50000, help="TCP port (default 50000, as SL)")
     s.add_argument(
-        "--config", help="TOML/YAML/JSON config file (see the fakesap section of README.md)"
+        "--port",
+        type=argtypes.port,
+        default=defaults.SAP_PORT,
+        help=f"TCP port (default {defaults.SAP_PORT}, as SL)",
     )
-    s.add_argument("--catalog", help="catalog JSON for master data (default: packaged catalog)")
-    s.add_argument("--persist", metavar="PATH", help="SQLite file: documents survive restarts")
+    s.add_argument(
+        "--config",
+        type=argtypes.input_file,
+        help="TOML/YAML/JSON config file (see docs/fakesap.md)",
+    )
+    s.add_argument(
+        "--catalog",
+        type=argtypes.input_file,
+        help="catalog JSON for master data (default: packaged catalog)",
+    )
+    s.add_argument(
+        "--persist",
+        metavar="PATH",
+        type=argtypes.output_file,
+        help="SQLite file: documents survive restarts",
+    )
     s.add_argument("--faults", metavar="PROFILE", help="fault profile name or file")
     s.add_argument("--seed", type=int, help="seed for faults and the back office")
     s.add_argument(
@@ -37,11 +55,18 @@ def register(sub: Any) -> None:
         help="refuse a 2nd document with the same UDF value, e.g. U_IdemKey",
     )
     s.add_argument(
-        "--session-timeout", type=int, metavar="MIN", help="SessionTimeout in minutes (default 30)"
+        "--session-timeout",
+        type=argtypes.positive_int,
+        metavar="MIN",
+        help="SessionTimeout in minutes (default 30)",
     )
-    s.add_argument("--page-size", type=int, help="default server page size (default 20)")
     s.add_argument(
-        "--journal-size", type=int, help="requests kept in /__admin/journal (default 10000)"
+        "--page-size", type=argtypes.positive_int, help="default server page size (default 20)"
+    )
+    s.add_argument(
+        "--journal-size",
+        type=argtypes.positive_int,
+        help="requests kept in /__admin/journal (default 10000)",
     )
     s.add_argument(
         "--loop",
@@ -53,12 +78,12 @@ def register(sub: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> FakeSapConfig:
-    config = load_config(args.config) if args.config else FakeSapConfig()
+    config = load_config(str(args.config)) if args.config else FakeSapConfig()
     changes: dict[str, Any] = {}
     if args.catalog:
-        changes["catalog_path"] = args.catalog
+        changes["catalog_path"] = str(args.catalog)
     if args.persist:
-        changes["persist_path"] = args.persist
+        changes["persist_path"] = str(args.persist)
     if args.uniqueness_guard:
         changes["uniqueness_guard_udf"] = args.uniqueness_guard
     if args.session_timeout is not None:
@@ -129,7 +154,7 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
 def serve_command(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
-    except ConfigError as exc:
+    except (ConfigError, CatalogError) as exc:
         print(f"fakesap: {exc}", file=sys.stderr)
         return 2
     try:
@@ -140,6 +165,9 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(run_server(config, args.host, args.port))
+    except (ConfigError, CatalogError) as exc:
+        print(f"fakesap: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"fakesap: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -17,9 +17,10 @@ import yaml
 
 from fakesap.backoffice import BackOfficeConfig
 from fakesap.faults import FaultsConfig
+from sapchaos.errors import UsageError
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """The config file is unreadable or has a wrong value; the message says where."""
 
 

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sapchaos.errors import UsageError
+
 
 @dataclass(frozen=True)
 class TaxClass:
@@ -110,8 +112,29 @@ def _product(d: dict[str, Any]) -> Product:
     )
 
 
-def parse_catalog(data: dict[str, Any]) -> Catalog:
-    """Build a Catalog from its JSON form (see ``sapchaos/data/catalog.json``)."""
+class CatalogError(UsageError, ValueError):
+    """A catalog file that cannot be used, with the cause in words (for one CLI line)."""
+
+
+#: a catalog is a few KB; a larger file is refused before it is read (``/dev/zero``)
+MAX_CATALOG_BYTES = 16 * 1024 * 1024
+
+
+def parse_catalog(data: Any) -> Catalog:
+    """Build a Catalog from its JSON form (see ``sapchaos/data/catalog.json``).
+
+    Raises ``CatalogError`` naming the missing key or the bad value."""
+    if not isinstance(data, dict):
+        raise CatalogError("expected a JSON object with products, tax_classes, warehouses, …")
+    try:
+        return _parse_catalog(data)
+    except KeyError as exc:
+        raise CatalogError(f"missing key {exc.args[0]!r}") from None
+    except (TypeError, ValueError, IndexError, ArithmeticError, AttributeError) as exc:
+        raise CatalogError(f"invalid value: {exc}") from None
+
+
+def _parse_catalog(data: dict[str, Any]) -> Catalog:
     ship = data["shipping"]
     return Catalog(
         currency=str(data.get("currency", "EUR")),
@@ -159,5 +182,20 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is None:
         text = resources.files("sapchaos.data").joinpath("catalog.json").read_text("utf-8")
     else:
-        text = Path(path).read_text("utf-8")
-    return parse_catalog(json.loads(text))
+        p = Path(path)
+        try:
+            if not p.is_file():
+                raise CatalogError(f"{path}: not found or not a regular file")
+            if p.stat().st_size > MAX_CATALOG_BYTES:
+                raise CatalogError(f"{path}: larger than {MAX_CATALOG_BYTES // 2**20} MiB")
+            text = p.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"{path}: cannot read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{path or 'catalog'}: not valid JSON ({exc})") from None
+    try:
+        return parse_catalog(data)
+    except CatalogError as exc:
+        raise CatalogError(f"{path or 'catalog'}: {exc}") from None

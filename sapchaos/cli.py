@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+from sapchaos.cli_env import apply_env_defaults
 
 #: modules whose ``register`` adds subcommands, in the order ``--help`` lists them
 COMMAND_MODULES = (
@@ -21,8 +25,15 @@ COMMAND_MODULES = (
 )
 
 
+class CliParser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (no usage block above it) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="sapchaos",
         description="Chaos harness for shop→SAP order integrations.",
     )
@@ -31,10 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         module.register(sub)
+    apply_env_defaults(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sapchaos.errors import UsageError
     from sapchaos.logs import configure_logging
 
     parser = build_parser()
@@ -47,6 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except UsageError as exc:
+        print(f"sapchaos: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("SAPCHAOS_TRACEBACK"):
+            raise
+        print(
+            f"sapchaos: internal error: {type(exc).__name__}: {exc} "
+            "(set SAPCHAOS_TRACEBACK=1 to see where; please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

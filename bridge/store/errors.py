@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["InvalidDelivery", "LeaseLost", "StoreError", "UnsupportedDsn"]
+from sapchaos.errors import UsageError
+
+__all__ = ["InvalidDelivery", "LeaseLost", "StoreError", "StoreUnavailable", "UnsupportedDsn"]
 
 
 class StoreError(Exception):
@@ -23,5 +25,10 @@ class LeaseLost(StoreError):
         self.reason = reason
 
 
-class UnsupportedDsn(StoreError, ValueError):
+class UnsupportedDsn(StoreError, UsageError, ValueError):
     """The DSN names no known store backend."""
+
+
+class StoreUnavailable(StoreError, ConnectionError):
+    """The database did not answer within its timeouts (partition, refused or black-holed
+    link, server restarting). Nothing is known to be committed; retry later."""
