@@ -11,7 +11,7 @@ from aiohttp import web
 
 from fakeshop.chaos.profiles import PROFILES
 from fakeshop.config import DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET, ApiKey, ShopConfig
-from sapchaos import defaults
+from sapchaos import argtypes, defaults
 
 
 def register(sub: Any) -> None:
@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument(
         "--port",
-        type=int,
+        type=argtypes.port,
         default=defaults.SHOP_PORT,
         help=f"TCP port (default {defaults.SHOP_PORT})",
     )
@@ -31,7 +31,9 @@ def register(sub: Any) -> None:
     s.add_argument("--key", type=Path, help="PEM private key for --https")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--chaos", default="calm", choices=sorted(PROFILES), help="delivery profile")
-    s.add_argument("--catalog", type=Path, help="catalog JSON (default: the packaged one)")
+    s.add_argument(
+        "--catalog", type=argtypes.input_file, help="catalog JSON (default: the packaged one)"
+    )
     s.add_argument("--consumer-key", default=DEFAULT_CONSUMER_KEY)
     s.add_argument("--consumer-secret", default=DEFAULT_CONSUMER_SECRET)
     s.add_argument(
@@ -86,6 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         if cert is None or key is None:
             cert, key = self_signed()
         ssl_ctx = server_context(cert, key)
+    app = create_app(config)  # loads the catalog: a bad one fails before the banner
     scheme = "https" if ssl_ctx else "http"
     base = f"{scheme}://{args.host}:{args.port}"
     auth = "HTTP Basic" if ssl_ctx else "OAuth 1.0a (one-legged, query string)"
@@ -108,7 +111,6 @@ def serve(args: argparse.Namespace) -> int:
             f"  magento: {base}/rest/V1/orders (Bearer {config.magento_token}); "
             f"events on {config.mqtt_url} {config.mqtt_topic_prefix}/<event_type>"
         )
-    app = create_app(config)
     try:
         web.run_app(app, host=args.host, port=args.port, ssl_context=ssl_ctx, print=None)
     except (KeyboardInterrupt, asyncio.CancelledError):
