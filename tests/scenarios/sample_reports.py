@@ -85,6 +85,7 @@ def failing_report(seed: int = 7) -> dict[str, Any]:
         "tta_series": [
             {"t_s": t / 2, "tta_ms": 500.0 + (8000.0 if 16 <= t <= 36 else 0.0), "order_id": t}
             for t in range(1, 50)
+            if t not in (12, 15)
         ],
         "order_histories": {
             "12": [
