@@ -124,8 +124,53 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=max(lvl, logging.WARNING), stream=stream or sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(StdlibJsonFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_sapchaos", False):
+            root.removeHandler(old)
+    handler._sapchaos = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(max(lvl, logging.WARNING))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _is_client_protocol_error(exc: BaseException) -> bool:
+    """A malformed HTTP request (line too long, bad header): the client's mistake."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    return isinstance(exc, HttpProcessingError)
+
+
+class StdlibJsonFormatter(logging.Formatter):
+    """Render records of stdlib loggers (aiohttp, asyncio, …) as masked JSON lines too.
+
+    A malformed request reported by aiohttp's server (a URL over 8 KB, a bad header) is
+    the client's mistake: one warning line with the cause, not a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        level = record.levelname.lower()
+        data: dict[str, Any] = {
+            "event": record.getMessage(),
+            "logger": record.name,
+            "level": level,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        cid = correlation_id.get()
+        if cid:
+            data["correlation_id"] = cid
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            if _is_client_protocol_error(exc):
+                data["level"] = "warning"
+                data["error"] = " ".join(str(exc).split())[:300]
+            else:
+                data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(mask(data), default=str)
 
 
 def get_logger(name: str) -> Any:
