@@ -89,6 +89,34 @@ ERRORS: dict[str, ErrorKind] = {
     "too_large": ErrorKind(
         "rest_request_entity_too_large", 413, "Request body is larger than {limit} bytes."
     ),
+    # built from the controller's object type (post type), as WC_REST_CRUD_Controller does
+    "exists": ErrorKind("woocommerce_rest_{type}_exists", 400, "Cannot create existing {type}."),
+    "invalid_id": ErrorKind("woocommerce_rest_{type}_invalid_id", 404, "Invalid ID."),
+    "invalid_id_400": ErrorKind("woocommerce_rest_{type}_invalid_id", 400, "ID is invalid."),
+    "already_trashed": ErrorKind(
+        "woocommerce_rest_already_trashed", 410, "The {type} has already been deleted."
+    ),
+    "cannot_delete_item": ErrorKind(
+        "woocommerce_rest_cannot_delete", 500, "The {type} cannot be deleted."
+    ),
+    # POST /orders (WC_REST_Orders_V2_Controller::prepare_object_for_database, set_item)
+    "invalid_customer_id": ErrorKind(
+        "woocommerce_rest_invalid_customer_id", 400, "Customer ID is invalid."
+    ),
+    "required_product_reference": ErrorKind(
+        "woocommerce_rest_required_product_reference", 400, "Product ID or SKU is required."
+    ),
+    "invalid_line_product": ErrorKind(
+        "woocommerce_rest_invalid_product_id", 400, "Product ID provided is invalid."
+    ),
+    "invalid_coupon": ErrorKind(
+        "woocommerce_rest_invalid_coupon",
+        400,
+        'Coupon "{code}" cannot be applied because it does not exist.',
+    ),
+    "coupon_code_required": ErrorKind(
+        "woocommerce_rest_invalid_coupon", 400, "Coupon code is required."
+    ),
     # orders, notes, refunds
     "order_invalid_id": ErrorKind("woocommerce_rest_shop_order_invalid_id", 404, "Invalid ID."),
     "order_invalid_id_400": ErrorKind("woocommerce_rest_shop_order_invalid_id", 400, "Invalid ID."),
@@ -172,7 +200,8 @@ class WooError(Exception):
 
     @property
     def code(self) -> str:
-        return self.row.code
+        # codes built from the object type, as WooCommerce does ("woocommerce_rest_{type}_…")
+        return self.row.code.format(**self.params) if "{" in self.row.code else self.row.code
 
     @property
     def message(self) -> str:

@@ -15,13 +15,17 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fakeshop.config import ApiKey, ShopConfig
+from fakeshop.customers import seed_customers
 from fakeshop.errors import WooError
 from fakeshop.orders_model import DRAFT_STATUSES, fmt, set_dates
 from fakeshop.timefmt import iso_ms, wp_gmt, wp_local
 from sapchaos.catalog import Catalog
+
+if TYPE_CHECKING:
+    from fakeshop.generator import OrderGenerator
 
 #: builds a full REST order resource (status ``pending``) for an id at a time
 OrderFactory = Callable[[int, datetime], dict[str, Any]]
@@ -121,6 +125,14 @@ class ShopState:
         self.products: dict[int, dict[str, Any]] = {}
         for p in (*self.catalog.products, *self.catalog.inactive_products):
             self.products[p.id] = self._product_resource(p.id)
+        #: product variations by id (posts too: they share the post id sequence)
+        self.variations: dict[int, dict[str, Any]] = {}
+        #: registered customers (WordPress users) by user id
+        self.customers: dict[int, dict[str, Any]] = seed_customers(
+            self.catalog, self.dates("date_created", self.now())
+        )
+        self._user_id = max(self.customers, default=1)
+        self._builder: OrderGenerator | None = None
 
     @property
     def prices_include_tax(self) -> bool:
@@ -130,6 +142,11 @@ class ShopState:
 
     def now(self) -> float:
         return self.clock()
+
+    @property
+    def changes(self) -> int:
+        """How many order events (created, updated, deleted, restored) happened so far."""
+        return self._seq
 
     def api_key(self, consumer_key: str) -> ApiKey | None:
         return next((k for k in self.config.api_keys if k.consumer_key == consumer_key), None)
@@ -158,6 +175,33 @@ class ShopState:
             for item in order.get(kind) or []:
                 if isinstance(item, dict) and isinstance(item.get("id"), int):
                     self._item_id = max(self._item_id, item["id"])
+
+    def next_user_id(self) -> int:
+        """``wp_users`` auto-increment: customers have their own id sequence."""
+        self._user_id += 1
+        return self._user_id
+
+    @property
+    def order_builder(self) -> OrderGenerator:
+        """Builds ``POST /orders`` orders with the generator's own totals code (its own
+        seeded RNG for order keys, the shop's item and meta id sequences)."""
+        if self._builder is None:
+            from fakeshop.generator import GeneratorSettings, OrderGenerator
+
+            settings = GeneratorSettings(
+                prices_include_tax=self.prices_include_tax,
+                utc_offset_hours=self.config.utc_offset_hours,
+                home_url=self.config.home_url or "http://127.0.0.1/",
+                wc_version=self.config.wc_version,
+            )
+            self._builder = OrderGenerator(
+                self.catalog,
+                random.Random(f"{self.config.seed}:rest-orders"),
+                settings,
+                next_meta_id=self.next_meta_id,
+                next_item_id=self.next_item_id,
+            )
+        return self._builder
 
     def next_webhook_id(self) -> int:
         self._webhook_id += 1
@@ -343,6 +387,17 @@ class ShopState:
         if prod is None:
             raise WooError("product_invalid_id")
         return prod
+
+    def sellable(self, pid: int) -> dict[str, Any] | None:
+        """A product or variation resource by id (``wc_get_product``)."""
+        return self.products.get(pid) or self.variations.get(pid)
+
+    def id_by_sku(self, sku: str) -> int:
+        """``wc_get_product_id_by_sku``: 0 when no product or variation has it."""
+        for res in (*self.products.values(), *self.variations.values()):
+            if res.get("sku") == sku:
+                return int(res["id"])
+        return 0
 
     def touch_product(self, prod: dict[str, Any]) -> None:
         prod.update(self.dates("date_modified", self.now()))

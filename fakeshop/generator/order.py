@@ -12,6 +12,7 @@ import json
 import random
 import string
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -59,6 +60,41 @@ def fees_from_catalog(catalog: Catalog) -> tuple[FeeSpec, ...]:
         )
         for f in raw
     )
+
+
+@dataclass(frozen=True)
+class ShippingSpec:
+    """A shipping line to charge: title, method id and net cost (taxed by the store's
+    shipping tax class rule)."""
+
+    title: str
+    method_id: str
+    cost: Decimal
+    instance_id: str = "1"
+
+
+@dataclass
+class OrderSpec:
+    """Everything an order is made of before totals: what checkout (the generator) or a
+    ``POST /orders`` request decided. :meth:`OrderGenerator.assemble` computes the rest."""
+
+    lines: list[CartLine]
+    payment_method: str
+    payment_method_title: str
+    customer_id: int
+    billing: dict[str, Any]
+    shipping: dict[str, Any]
+    order_key: str
+    meta: list[dict[str, Any]]
+    coupon: Coupon | None = None
+    fees: list[FeeSpec] = field(default_factory=list)
+    #: None = the catalog's shipping method
+    shipping_lines: list[ShippingSpec] | None = None
+    created_via: str = "checkout"
+    customer_ip_address: str = ""
+    customer_user_agent: str = ""
+    customer_note: str = ""
+    transaction_id: str = ""
 
 
 def _ip(rng: random.Random) -> str:
@@ -113,7 +149,6 @@ class OrderGenerator:
     def new_order(self, order_id: int, now: datetime) -> dict[str, Any]:
         """A fresh checkout order (status ``pending``) created at ``now``."""
         rng, st = self.rng, self.settings
-        incl = st.prices_include_tax
         lines = self._pick_lines()
         payment_method = rng.choices(
             [m for m, _ in st.payment_weights], [w for _, w in st.payment_weights]
@@ -122,15 +157,6 @@ class OrderGenerator:
             rng.choice(self.coupons) if self.coupons and rng.random() < st.coupon_share else None
         )
         fees = self._pick_fees(payment_method)
-        ship_rate = self._shipping_rate(lines)
-        ship = self.catalog.shipping
-        cart = calculate(
-            lines,
-            prices_include_tax=incl,
-            coupon=coupon,
-            shipping=[(ship.method_title, ship.total, ship_rate)],
-            fees=[(f, self._rate(f.tax_class)) for f in fees],
-        )
         customer_id, billing, shipping_addr, tax_id = self._customer()
         order_key = "wc_order_" + "".join(
             rng.choice(string.ascii_letters + string.digits) for _ in range(13)
@@ -154,25 +180,70 @@ class OrderGenerator:
                 "value": rng.choice(("Desktop", "Mobile", "Tablet")),
             }
         )
+        spec = OrderSpec(
+            lines=lines,
+            payment_method=payment_method,
+            payment_method_title=PAYMENT_TITLES.get(payment_method, payment_method),
+            customer_id=customer_id,
+            billing=billing,
+            shipping=shipping_addr,
+            order_key=order_key,
+            meta=meta,
+            coupon=coupon,
+            fees=fees,
+            customer_ip_address=_ip(rng),
+            customer_user_agent=rng.choice(USER_AGENTS),
+            customer_note=rng.choice(people.CUSTOMER_NOTES)
+            if rng.random() < st.customer_note_share
+            else "",
+        )
+        return self.assemble(order_id, now, spec)
+
+    def assemble(self, order_id: int, now: datetime, spec: OrderSpec) -> dict[str, Any]:
+        """The order resource for ``spec``: totals by :func:`.cart.calculate` (the shop's
+        own tax and rounding rules), item ids from the shared sequence. Checkout orders
+        and ``POST /orders`` both come through here, so both follow the same rules."""
+        st = self.settings
+        incl = st.prices_include_tax
+        if spec.shipping_lines is None:
+            ship = self.catalog.shipping
+            ship_specs = [ShippingSpec(ship.method_title, ship.method_id, ship.total)]
+        else:
+            ship_specs = list(spec.shipping_lines)
+        ship_rate = self._shipping_rate(spec.lines)
+        cart = calculate(
+            spec.lines,
+            prices_include_tax=incl,
+            coupon=spec.coupon,
+            shipping=[(s.title, s.cost, ship_rate) for s in ship_specs],
+            fees=[(f, self._rate(f.tax_class)) for f in spec.fees],
+        )
         line_items = [self._line_item(lt.line, lt) for lt in cart.lines]
-        shipping_lines = [self._shipping_line(s, line_items) for s in cart.shipping]
-        fee_lines = [self._fee_line(f, spec) for f, spec in zip(cart.fees, fees, strict=True)]
+        shipping_lines = [
+            self._shipping_line(s, line_items, sp)
+            for s, sp in zip(cart.shipping, ship_specs, strict=True)
+        ]
+        fee_lines = [self._fee_line(f, fs) for f, fs in zip(cart.fees, spec.fees, strict=True)]
         coupon_lines = self._coupon_lines(cart)
         tax_lines = self._tax_lines(cart)
         t = cart.totals
         home = st.home_url if st.home_url.endswith("/") else st.home_url + "/"
         created = wp_dates("date_created", now, self._tz)
         modified = wp_dates("date_modified", now, self._tz)
-        cart_hash = hashlib.md5(
-            json.dumps([[li["product_id"], li["quantity"]] for li in line_items]).encode(),
-            usedforsecurity=False,
-        ).hexdigest()
+        cart_hash = (
+            hashlib.md5(
+                json.dumps([[li["product_id"], li["quantity"]] for li in line_items]).encode(),
+                usedforsecurity=False,
+            ).hexdigest()
+            if spec.created_via == "checkout"
+            else ""
+        )
         links: dict[str, Any] = {
             "self": [{"href": f"{home}wp-json/wc/v3/orders/{order_id}"}],
             "collection": [{"href": f"{home}wp-json/wc/v3/orders"}],
         }
-        if customer_id:
-            links["customer"] = [{"href": f"{home}wp-json/wc/v3/customers/{customer_id}"}]
+        if spec.customer_id:
+            links["customer"] = [{"href": f"{home}wp-json/wc/v3/customers/{spec.customer_id}"}]
         order: dict[str, Any] = {
             "id": order_id,
             "parent_id": 0,
@@ -189,31 +260,29 @@ class OrderGenerator:
             "cart_tax": money_str(t["cart_tax"]),
             "total": money_str(t["total"]),
             "total_tax": money_str(t["total_tax"]),
-            "customer_id": customer_id,
-            "order_key": order_key,
-            "billing": billing,
-            "shipping": shipping_addr,
-            "payment_method": payment_method,
-            "payment_method_title": PAYMENT_TITLES.get(payment_method, payment_method),
-            "transaction_id": "",
-            "customer_ip_address": _ip(rng),
-            "customer_user_agent": rng.choice(USER_AGENTS),
-            "created_via": "checkout",
-            "customer_note": rng.choice(people.CUSTOMER_NOTES)
-            if rng.random() < st.customer_note_share
-            else "",
+            "customer_id": spec.customer_id,
+            "order_key": spec.order_key,
+            "billing": spec.billing,
+            "shipping": spec.shipping,
+            "payment_method": spec.payment_method,
+            "payment_method_title": spec.payment_method_title,
+            "transaction_id": spec.transaction_id,
+            "customer_ip_address": spec.customer_ip_address,
+            "customer_user_agent": spec.customer_user_agent,
+            "created_via": spec.created_via,
+            "customer_note": spec.customer_note,
             "date_completed": None,
             "date_paid": None,
             "cart_hash": cart_hash,
             "number": str(order_id),
-            "meta_data": meta,
+            "meta_data": spec.meta,
             "line_items": line_items,
             "tax_lines": tax_lines,
             "shipping_lines": shipping_lines,
             "fee_lines": fee_lines,
             "coupon_lines": coupon_lines,
             "refunds": [],
-            "payment_url": f"{home}checkout/order-pay/{order_id}/?pay_for_order=true&key={order_key}",
+            "payment_url": f"{home}checkout/order-pay/{order_id}/?pay_for_order=true&key={spec.order_key}",
             "is_editable": True,
             "needs_payment": t["total"] > ZERO,
             "needs_processing": True,
@@ -336,14 +405,16 @@ class OrderGenerator:
             "parent_name": None,
         }
 
-    def _shipping_line(self, s: ChargeTotals, line_items: list[dict[str, Any]]) -> dict[str, Any]:
+    def _shipping_line(
+        self, s: ChargeTotals, line_items: list[dict[str, Any]], spec: ShippingSpec
+    ) -> dict[str, Any]:
         raw = self.settings.raw_line_tax_data
         items_meta = ", ".join(f"{li['name']} &times; {li['quantity']}" for li in line_items)
         return {
             "id": self.next_item_id(),
             "method_title": s.name,
-            "method_id": self.catalog.shipping.method_id,
-            "instance_id": "1",
+            "method_id": spec.method_id,
+            "instance_id": spec.instance_id,
             "total": money_str(s.total),
             "total_tax": money_str(s.tax),
             "taxes": self._taxes(s.rate, s.tax_exact if raw else s.tax, None),

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from fakeshop.auth import authenticate
 from fakeshop.errors import WooError
-from fakeshop.rest import notes, orders, products, refunds, webhooks
+from fakeshop.rest import notes, order_create, orders, products, refunds, webhooks
 from fakeshop.rest.common import API_KEY, API_PREFIX, BODY, shop
 from sapchaos.logs import get_logger
 
@@ -21,6 +21,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/orders", orders.list_orders),
+    ("POST", "/orders", order_create.create_order),
     ("GET", "/orders/{id:\\d+}", orders.get_order),
     ("PUT", "/orders/{id:\\d+}", orders.update_order),
     ("PATCH", "/orders/{id:\\d+}", orders.update_order),
