@@ -114,10 +114,13 @@ async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.health import role_warnings
     from bridge.ingress.app import tune_gc_for_serving
     from bridge.runtime import BridgeRuntime
 
     cfg = _config(args)
+    for warning in role_warnings(cfg.roles, cfg.reconcile_interval_s):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
 
     async def serve() -> int:
         stop = asyncio.Event()

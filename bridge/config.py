@@ -18,7 +18,15 @@ from typing import Any
 from sapchaos import defaults
 from sapchaos.errors import UsageError
 
-ROLES = ("ingress", "worker", "poller", "relay", "subscriber")
+ROLES = ("ingress", "worker", "poller", "relay", "subscriber", "reconciler")
+#: the shop APIs the reconciler can read ("auto": Magento when the subscriber role runs)
+SHOP_APIS = ("auto", "woocommerce", "magento")
+#: the documented default roles of each mode (Magento: events in, outcome events out, and
+#: the reconciler that heals what the broker lost)
+DEFAULT_ROLES = {
+    "woocommerce": ("ingress", "worker", "poller"),
+    "magento": ("worker", "subscriber", "relay", "reconciler"),
+}
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,16 @@ class BridgeConfig:
     # shop reconciler (part of the poller role): heals lost webhooks; 0 = off
     reconcile_interval_s: float = 30.0
     reconcile_lookback_s: float = 3600.0
+    #: which shop API reconciliation reads: "woocommerce", "magento" or "auto"
+    shop_api: str = "auto"
+    #: Magento integration bearer token (``/rest/V1``; Magento mode)
+    magento_token: str = defaults.MAGENTO_TOKEN
+    #: catch-up after a lost MQTT session starts this long before the gap (clock skew)
+    catchup_margin_s: float = 60.0
+    # health: readiness probes and the bound on one webhook request
+    health_interval_s: float = 1.0
+    health_timeout_s: float = 2.0
+    ingress_deadline_s: float = 4.0
     # mapping
     catalog_path: str | None = None
     due_days: int = 3
@@ -122,6 +140,15 @@ class BridgeConfig:
             raise ValueError(f"unknown roles {unknown}; choose from {ROLES}")
         if not self.webhook_secrets:
             raise ValueError("at least one webhook secret is required")
+        if self.shop_api not in SHOP_APIS:
+            raise ValueError(f"shop_api must be one of {SHOP_APIS}, got {self.shop_api!r}")
+
+    def shop_kind(self) -> str:
+        """The shop reconciliation reads: ``shop_api``, or with "auto" Magento when the
+        subscriber role (Magento's events) runs, else WooCommerce."""
+        if self.shop_api != "auto":
+            return self.shop_api
+        return "magento" if "subscriber" in self.roles else "woocommerce"
 
     def replace(self, **changes: Any) -> BridgeConfig:
         return dataclasses.replace(self, **changes)

@@ -38,8 +38,16 @@ __all__ = [
 Prefix = Literal["wc", "mg"]
 PREFIXES: tuple[Prefix, ...] = get_args(Prefix)
 
-#: snapshot/inbox ``source`` → key prefix (``rest`` is an authoritative WooCommerce fetch)
-SOURCE_PREFIX: Mapping[str, Prefix] = {"woocommerce": "wc", "rest": "wc", "magento": "mg"}
+#: snapshot/inbox ``source`` → key prefix: ``rest`` is an authoritative WooCommerce fetch
+#: (refresher, reconciler), ``magento-rest`` a Magento ``/rest/V1`` read (reconciler,
+#: catch-up after a lost MQTT session), ``reconcile`` what older reconcilers wrote
+SOURCE_PREFIX: Mapping[str, Prefix] = {
+    "woocommerce": "wc",
+    "rest": "wc",
+    "reconcile": "wc",
+    "magento": "mg",
+    "magento-rest": "mg",
+}
 
 #: how SAP documents name the shop (``Comments``)
 SHOP_NAMES: Mapping[Prefix, str] = {"wc": "WooCommerce", "mg": "Magento"}

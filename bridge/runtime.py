@@ -22,13 +22,14 @@ from aiohttp import web
 
 from bridge.breaker import BreakerBoard
 from bridge.config import BridgeConfig
-from bridge.ingress.app import create_ingress_app, make_ingress
+from bridge.health import Check, Readiness
+from bridge.ingress.app import create_ingress_app, make_ingress, store_ping
 from bridge.ingress.callbacks import add_callback_route
 from bridge.ingress.refresher import Refresher
 from bridge.mapping import MappingContext
 from bridge.metrics import Metrics
 from bridge.poller import Poller
-from bridge.reconciler import ShopReconciler
+from bridge.reconciler import MagentoReader, ShopReader, ShopReconciler, WooReader
 from bridge.sap.client import ServiceLayerClient
 from bridge.shop.client import WooClient
 from bridge.store import Store, open_store
@@ -57,6 +58,10 @@ class BridgeRuntime:
     poller: Poller | None = None
     refresher: Refresher | None = None
     reconciler: ShopReconciler | None = None
+    #: readiness checks of the roles this runtime runs (``/readyz``)
+    readiness: Readiness | None = None
+    _health_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _magento_rest: Any = None
     port: int | None = None
     _own_store: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -102,6 +107,11 @@ class BridgeRuntime:
         await self.sap.start()
         await self.shop.start()
         roles = set(cfg.roles)
+        self.readiness = Readiness(
+            interval_s=cfg.health_interval_s, timeout_s=cfg.health_timeout_s, clock=self.clock
+        )
+        store = self.store
+        self.readiness.add(Check("store", lambda: store_ping(store)))
         if "ingress" in roles:
             await self._start_ingress()
         if "worker" in roles:
@@ -129,17 +139,22 @@ class BridgeRuntime:
                 self.store, self.sap, self.shop, cfg.poll_interval_s, clock=self.clock
             )
             self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
-            if cfg.reconcile_interval_s > 0:
-                self.reconciler = ShopReconciler(
-                    self.store,
-                    self.shop,
-                    cfg.reconcile_interval_s,
-                    cfg.reconcile_lookback_s,
-                    clock=self.clock,
-                )
-                self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconciler"))
+        if ("poller" in roles or "reconciler" in roles) and cfg.reconcile_interval_s > 0:
+            self.reconciler = ShopReconciler(
+                self.store,
+                self._shop_reader(),
+                cfg.reconcile_interval_s,
+                cfg.reconcile_lookback_s,
+                clock=self.clock,
+            )
+            self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconciler"))
         if "relay" in roles or "subscriber" in roles:
             self._start_events(roles)
+        self._add_checks(roles)
+        self._health_stop.clear()
+        self._tasks.append(
+            asyncio.create_task(self.readiness.run(self._health_stop), name="readiness")
+        )
         log.info("bridge_started", roles=sorted(roles), port=self.port, workers=len(self.workers))
 
     async def _start_ingress(self) -> None:
@@ -155,7 +170,9 @@ class BridgeRuntime:
         )
         self.refresher = Refresher(self.store, self.shop)
         self.refresher.start()
-        app = create_ingress_app(ingress, self.refresher, self.stats)
+        app = create_ingress_app(
+            ingress, self.refresher, self.stats, self.readiness, cfg.ingress_deadline_s
+        )
         if cfg.sap_callback_secret:
             assert self.sap is not None
             observer = Poller(
@@ -189,9 +206,64 @@ class BridgeRuntime:
             catalog = load_catalog(self.config.catalog_path)
             rng = random.Random(self.seed * 1000 + 901)
             self.subscriber = MagentoSubscriber(self.store, catalog, settings, self.clock, rng)
+            # a lost MQTT session is healed from Magento's REST API before "ready"
+            healer = self.reconciler
+            if healer is None or healer.reader.kind != "magento":
+                healer = ShopReconciler(self.store, self._magento_reader(), clock=self.clock)
+            self.subscriber.catch_up = healer.catch_up
+            self.subscriber.lookback_s = self.config.reconcile_lookback_s
+            self.subscriber.margin_s = self.config.catchup_margin_s
             self._event_tasks.append(
                 asyncio.create_task(self.subscriber.run(self.events_stop), name="subscriber")
             )
+
+    def _magento_reader(self) -> MagentoReader:
+        from bridge.events.magento_rest import MagentoRestClient
+
+        cfg = self.config
+        if self._magento_rest is None:
+            self._magento_rest = MagentoRestClient(
+                cfg.shop_base_url, cfg.magento_token, cfg.shop_timeout_s
+            )
+        return MagentoReader(self._magento_rest, load_catalog(cfg.catalog_path))
+
+    def _shop_reader(self) -> ShopReader:
+        """The shop reconciliation reads (``BridgeConfig.shop_kind``), with its own keys."""
+        if self.config.shop_kind() == "magento":
+            return self._magento_reader()
+        assert self.shop is not None
+        return WooReader(self.shop)
+
+    def _add_checks(self, roles: set[str]) -> None:
+        """Readiness checks the roles need: SAP for worker/poller (reported, and required
+        only without ingress: every instance shares the one SAP, and taking them all out of
+        the load balancer while SAP is down would only make the shop's deliveries fail);
+        the broker (and the subscriber's catch-up) for relay/subscriber."""
+        assert self.readiness is not None
+        if roles & {"worker", "poller"}:
+            sap = self.sap
+            assert sap is not None
+
+            async def sap_session() -> None:
+                await sap.request("GET", "Items", params={"$top": "1", "$select": "ItemCode"})
+
+            self.readiness.add(
+                Check("sap", sap_session, required="ingress" not in roles, every_s=5.0)
+            )
+        if roles & {"relay", "subscriber"}:
+
+            async def broker() -> None:
+                if self.relay is not None and not self.relay.connected:
+                    raise ConnectionError("relay: not connected to the MQTT broker")
+                sub = self.subscriber
+                if sub is not None and not sub.ready.is_set():
+                    if not sub.subscribed.is_set():
+                        raise ConnectionError(
+                            f"subscriber: not subscribed ({sub.last_error or 'connecting'})"
+                        )
+                    raise ConnectionError("subscriber: catching up a lost session's gap")
+
+            self.readiness.add(Check("broker", broker))
 
     async def _stop_events(self) -> None:
         """Graceful: the relay finishes its in-flight publishes (bounded by
@@ -219,6 +291,8 @@ class BridgeRuntime:
             "sap_logins": self.sap.logins if self.sap else 0,
             "relay": self.relay.stats() if self.relay else None,
             "subscriber": self.subscriber.stats() if self.subscriber else None,
+            "reconciler": self.reconciler.stats() if self.reconciler else None,
+            "readiness": self.readiness.report() if self.readiness else None,
         }
 
     async def stop(self) -> None:
@@ -227,10 +301,13 @@ class BridgeRuntime:
         self.events_stop.set()
         for w in self.workers:
             w.stop.set()
+        if self.store is not None and hasattr(self.store, "job_signal"):
+            self.store.job_signal.wake_all()
         if self.poller is not None:
             self.poller.stop.set()
         if self.reconciler is not None:
             self.reconciler.stop.set()
+        self._health_stop.set()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=5)
             for t in pending:
@@ -254,6 +331,8 @@ class BridgeRuntime:
             await self.sap.close()
         if self.shop is not None:
             await self.shop.close()
+        if self._magento_rest is not None:
+            await self._magento_rest.close()
         if self._own_store and self.store is not None:
             await self.store.close()
             self.store = None

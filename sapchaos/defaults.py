@@ -30,6 +30,9 @@ SHOP_PORT = 8080
 SHOP_KEY = "ck_fakeshop0000000000000000000000000000000001"
 SHOP_SECRET = "cs_fakeshop0000000000000000000000000000000001"
 
+#: fakeshop's Magento mode: the integration bearer token of its ``/rest/V1`` API
+MAGENTO_TOKEN = "fakeshop-magento-integration-token"
+
 #: the bridge's ingress and the webhook secret shared by shop and bridge
 BRIDGE_PORT = 8090
 WEBHOOK_SECRET = "sapchaos-secret"

@@ -82,6 +82,11 @@ class SubscriberMetrics:
     quarantined: int = 0
     store_failures: int = 0
     disconnects: int = 0
+    #: CONNACKs without the persistent session (the broker lost it, or it never existed)
+    lost_sessions: int = 0
+    #: orders whose snapshot the catch-up after a lost session changed
+    caught_up_orders: int = 0
+    catch_up_failures: int = 0
 
     def __post_init__(self) -> None:
         self._events = Counter(
@@ -90,6 +95,24 @@ class SubscriberMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self._lost = Counter(
+            "bridge_mqtt_sessions_lost_total",
+            "Broker connections whose persistent session was gone (CONNACK session present = 0)",
+            registry=self.registry,
+        )
+        self._caught_up = Counter(
+            "bridge_catch_up_orders_total",
+            "Orders healed by the catch-up reconciliation after a lost session",
+            registry=self.registry,
+        )
+
+    def on_session_lost(self) -> None:
+        self.lost_sessions += 1
+        self._lost.inc()
+
+    def on_caught_up(self, orders: int) -> None:
+        self.caught_up_orders += orders
+        self._caught_up.inc(orders)
 
     def count(self, outcome: str) -> None:
         if outcome in ("accepted", "duplicates", "quarantined", "store_failures"):

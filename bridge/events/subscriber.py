@@ -6,6 +6,18 @@ a consumer inbox (``store.accept_event``, dedup by ``event_id``) so redelivered 
 events change nothing. The PUBACK is sent only after the store committed (paho's manual
 ack; aiomqtt 2.x does not expose it, see ``_enable_manual_ack``), so a crash before the
 commit makes the broker redeliver the event when the session resumes.
+
+A persistent session only helps while the broker still has it: Mosquitto saves sessions
+on a clean shutdown or every ``autosave_interval``, so a crash (or a broker whose disk is
+not writable) can forget the subscription, and the shop's buffered events are then
+published to nobody (and acknowledged to the shop). Every CONNACK's *session present* flag
+is therefore checked: when it is 0 the subscriber logs the gap (last event seen, last
+instant the session was known alive, reconnect time) at warning level, subscribes again,
+and runs a catch-up reconciliation over the shop's REST API for the whole gap before it
+calls itself ready (``ready``; the readiness check ``broker`` reads it). After an
+unexpected disconnect the outage window is caught up even when the session survived: a
+broker restored from its last autosave has the subscription but not the messages it
+acknowledged after that save.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,6 +58,35 @@ log = get_logger("bridge.events.subscriber")
 
 #: the inbox ``source`` of Magento bus events (dedup key: source + event_id)
 SOURCE = "magento"
+
+#: reads the shop's orders changed since an epoch instant; returns how many it healed
+CatchUp = Callable[[float], Awaitable[int]]
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _watch_connack(client: aiomqtt.Client) -> list[bool]:
+    """Record the *session present* flag of each CONNACK (paho reports it to
+    ``on_connect``; aiomqtt keeps it to itself). Returns the list it appends to."""
+    seen: list[bool] = []
+    paho = getattr(client, "_client", None)
+    original = getattr(paho, "on_connect", None)
+    if paho is None or original is None:
+        return seen
+
+    def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
+        present = getattr(flags, "session_present", None)
+        if present is None and isinstance(flags, dict):
+            present = flags.get("session present")
+        seen.append(bool(present))
+        original(c, userdata, flags, reason, props)
+
+    paho.on_connect = on_connect
+    return seen
 
 
 class InvalidShopEvent(ValueError):
@@ -127,9 +168,26 @@ class MagentoSubscriber:
     metrics: SubscriberMetrics = field(default_factory=SubscriberMetrics)
     connected: bool = False
     manual_ack: bool = False
-    #: set while subscribed (tests and readiness checks wait on it)
+    #: set while subscribed (tests wait on it)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set while subscribed with no unhealed gap (readiness reads it)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    #: heals a gap after a lost session (``ShopReconciler.catch_up``); None = cannot heal
+    catch_up: CatchUp | None = None
+    #: with no earlier contact in this process, a lost session's gap starts this far back
+    lookback_s: float = 3600.0
+    #: the catch-up starts this long before the gap (clock skew between shop and bridge)
+    margin_s: float = 60.0
+    #: session present flag of the last CONNACK (None before the first)
+    session_present: bool | None = None
+    #: the last instant the session was known to hold (connected and subscribed)
+    last_alive_at: float | None = None
+    last_event_at: float | None = None
+    #: start of a gap not yet caught up (None = no gap)
+    gap_since: float | None = None
+    last_error: str | None = None
     _ack: Callable[[aiomqtt.Message], None] | None = None
+    _healer: asyncio.Task[None] | None = None
 
     async def handle(self, topic: str, body: bytes) -> AcceptOutcome | None:
         """Inbox one event (dedup by event_id, snapshot LWW by occurred_at, job coalesced).
@@ -156,6 +214,7 @@ class MagentoSubscriber:
                 self.metrics.count("store_failures")
                 raise
             self.metrics.count("duplicates" if outcome.duplicate else "accepted")
+            self.last_event_at = event.occurred_epoch
             log.info(
                 "shop_event_accepted",
                 event_type=event.event_type,
@@ -183,6 +242,18 @@ class MagentoSubscriber:
         s = self.settings
         await client.subscribe(magento_subscription(s.magento_prefix, s.shared_group), qos=1)
         self.subscribed.set()
+        self.last_alive_at = self.clock()
+        if self.gap_since is None:
+            self.ready.set()
+        elif self.catch_up is None:
+            log.warning(
+                "session_gap_unhealed",
+                gap_since=_iso(self.gap_since),
+                hint="run the reconciler role (or poller) so lost events are healed",
+            )
+            self.ready.set()
+        else:  # subscribed first, so nothing published from now on can fall in a new gap
+            self._healer = asyncio.create_task(self._heal(stop), name="subscriber-catch-up")
         messages = client.messages.__aiter__()
         ack = self._ack
         while not stop.is_set():
@@ -200,6 +271,53 @@ class MagentoSubscriber:
             await self.handle(str(message.topic), bytes(body))  # store error → no PUBACK
             if ack is not None:
                 ack(message)
+            self.last_alive_at = self.clock()
+
+    def _on_connack(self, present: bool) -> None:
+        """Check the CONNACK: a missing session opens (or extends) a gap to catch up."""
+        now = self.clock()
+        self.session_present = present
+        if present:
+            return
+        self.metrics.on_session_lost()
+        if self.gap_since is None:
+            self.gap_since = (
+                self.last_alive_at if self.last_alive_at is not None else now - self.lookback_s
+            )
+        log.warning(
+            "mqtt_session_lost",
+            client_id=self.settings.subscriber_client_id,
+            last_event_at=_iso(self.last_event_at),
+            last_alive_at=_iso(self.last_alive_at),
+            reconnected_at=_iso(now),
+            gap_s=round(now - self.gap_since, 1),
+            catch_up_from=_iso(self.gap_since - self.margin_s),
+        )
+
+    async def _heal(self, stop: asyncio.Event) -> None:
+        """Catch up the gap over the shop's REST API, retrying with backoff until it
+        succeeds (or the subscriber stops); then the subscriber is ready."""
+        assert self.catch_up is not None
+        attempt = 0
+        while not stop.is_set() and self.gap_since is not None:
+            since = self.gap_since - self.margin_s
+            try:
+                healed = await self.catch_up(since)
+            except Exception as exc:
+                attempt += 1
+                self.metrics.catch_up_failures += 1
+                self.last_error = f"catch-up: {type(exc).__name__}: {exc}"[:300]
+                log.warning("catch_up_failed", attempt=attempt, error=self.last_error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        stop.wait(), reconnect_delay(self.settings, attempt, self.rng)
+                    )
+                continue
+            self.metrics.on_caught_up(healed)
+            log.info("session_gap_healed", orders=healed, since=_iso(since))
+            self.gap_since = None
+            self.last_error = None
+            self.ready.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect (persistent session), consume, and reconnect with backoff on failure.
@@ -210,22 +328,43 @@ class MagentoSubscriber:
             client = make_client(s, s.subscriber_client_id, clean_session=s.clean_session)
             self._ack = _enable_manual_ack(client) if s.manual_ack else None
             self.manual_ack = self._ack is not None
+            connacks = _watch_connack(client)
             try:
                 async with client:
                     self.connected = True
                     attempt = 0
-                    log.info("magento_subscribed", client_id=s.subscriber_client_id)
+                    self._on_connack(connacks[-1] if connacks else False)
+                    log.info(
+                        "magento_subscribed",
+                        client_id=s.subscriber_client_id,
+                        session_present=self.session_present,
+                    )
                     await self._consume(client, stop)
             except aiomqtt.MqttError as exc:
                 attempt += 1
                 self.metrics.disconnects += 1
+                self.last_error = f"mqtt: {exc}"[:300]
                 log.warning("mqtt_unavailable", error=str(exc)[:200], attempt=attempt)
             except Exception as exc:  # store down: drop the connection unacked, retry later
                 attempt += 1
+                self.last_error = f"store: {type(exc).__name__}: {exc}"[:300]
                 log.warning("subscriber_store_error", error=f"{type(exc).__name__}: {exc}"[:200])
             finally:
+                if self.connected and self.subscribed.is_set():
+                    self.last_alive_at = self.clock()
+                    if not stop.is_set() and self.gap_since is None:
+                        # an unexpected disconnect: even if the session survives, a broker
+                        # that crashed lost what it received after its last save, so the
+                        # outage window is caught up after the reconnect as well
+                        self.gap_since = self.last_alive_at
                 self.connected = False
                 self.subscribed.clear()
+                self.ready.clear()
+                if self._healer is not None:  # the gap stays open: healed after reconnect
+                    self._healer.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await self._healer
+                    self._healer = None
             if attempt and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), reconnect_delay(s, attempt, self.rng))
@@ -240,6 +379,13 @@ class MagentoSubscriber:
             "duplicates": m.duplicates,
             "quarantined": m.quarantined,
             "store_failures": m.store_failures,
+            "session_present": self.session_present,
+            "lost_sessions": m.lost_sessions,
+            "caught_up_orders": m.caught_up_orders,
+            "catch_up_failures": m.catch_up_failures,
+            "gap_since": _iso(self.gap_since),
+            "ready": self.ready.is_set(),
+            "last_error": self.last_error,
         }
 
 

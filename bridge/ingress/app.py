@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from bridge.health import Check, Readiness
 from bridge.ingress.ops import add_ops_routes
 from bridge.ingress.refresher import Refresher
 from bridge.ingress.webhooks import Ingress, error, handle_webhook
@@ -15,6 +19,11 @@ from bridge.metrics import Metrics
 from bridge.store.base import Store
 
 INGRESS_KEY: web.AppKey[Ingress] = web.AppKey("ingress", Ingress)
+READINESS_KEY: web.AppKey[Readiness] = web.AppKey("readiness", Readiness)
+#: default bound on one webhook request (seconds); see ``deadline_middleware``
+INGRESS_DEADLINE_S = 4.0
+#: what ``Retry-After`` says when the instance cannot take a delivery now
+RETRY_AFTER_S = 5
 #: young-generation threshold while serving (CPython's default is 700)
 GC_GEN0_THRESHOLD = 10_000
 
@@ -36,12 +45,69 @@ def tune_gc_for_serving() -> None:
         gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
+def store_readiness(store: Store) -> Readiness:
+    """A readiness with the store as its one check (an ingress created without a runtime)."""
+    readiness = Readiness()
+    readiness.add(Check("store", lambda: store_ping(store)))
+    return readiness
+
+
+async def store_ping(store: Store) -> None:
+    """The cheapest round trip the store offers (``ping`` where implemented)."""
+    ping = getattr(store, "ping", None)
+    if ping is not None:
+        await ping()
+    else:
+        await store.next_run_at()
+
+
+def unavailable(message: str) -> web.Response:
+    """503 in WordPress REST shape with ``Retry-After``: a load balancer may retry the
+    delivery on another instance (ingress is idempotent), a sender may retry later."""
+    resp = error(503, "store_unavailable", message)
+    resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return resp
+
+
+def deadline_middleware(readiness: Readiness, deadline_s: float) -> Any:
+    """Bound every webhook request: an answer within ``deadline_s`` whatever the store does.
+
+    WooCommerce waits up to 60 s for an answer, holding one of its delivery connections;
+    a store that hangs must not hold the shop's connections for that long (they are shared
+    with the healthy instances behind the same load balancer). A request cut by the deadline
+    gets 503 + ``Retry-After``; whatever it had committed is idempotent on a retry. Any
+    503 marks the store check down at once (readiness reacts before its next probe).
+    """
+
+    @web.middleware
+    async def bounded(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method != "POST" or not request.path.startswith("/webhooks/"):
+            return await handler(request)
+        try:
+            response: web.StreamResponse = await asyncio.wait_for(handler(request), deadline_s)
+        except TimeoutError:
+            readiness.note_failure("store", f"webhook commit took over {deadline_s:g} s")
+            return unavailable(
+                f"The delivery could not be stored within {deadline_s:g} s; retry later."
+            )
+        if response.status == 503:
+            readiness.note_failure("store", "webhook commit failed (store unavailable)")
+        return response
+
+    return bounded
+
+
 def create_ingress_app(
     ingress: Ingress,
     refresher: Refresher | None = None,
     extra_stats: Callable[[], dict[str, Any]] | None = None,
+    readiness: Readiness | None = None,
+    deadline_s: float = INGRESS_DEADLINE_S,
 ) -> web.Application:
-    """The bridge's HTTP face. ``refresher`` (optional) re-reads orders on ties/stale copies."""
+    """The bridge's HTTP face. ``refresher`` (optional) re-reads orders on ties/stale copies.
+    ``readiness``: the runtime's checks (probed by its task); without one, ``/readyz``
+    probes the store itself when asked. ``deadline_s`` bounds each webhook request."""
+    ready = readiness if readiness is not None else store_readiness(ingress.store)
 
     @web.middleware
     async def no_tracebacks(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -52,8 +118,13 @@ def create_ingress_app(
                 return error(exc.status, "http_error", exc.reason)
             raise
 
-    app = web.Application(middlewares=[no_tracebacks], client_max_size=ingress.body_limit + 1)
+    app = web.Application(
+        middlewares=[no_tracebacks, deadline_middleware(ready, deadline_s)],
+        client_max_size=ingress.body_limit + 1,
+    )
     app[INGRESS_KEY] = ingress
+    app[READINESS_KEY] = ready
+    started = time.time()
 
     if refresher is not None:
         ingress.on_needs_fetch = refresher.request
@@ -61,11 +132,28 @@ def create_ingress_app(
     async def webhook(request: web.Request) -> web.Response:
         return await handle_webhook(ingress, request)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    async def livez(_request: web.Request) -> web.Response:
+        """The process runs and its event loop answers (restart it if this fails)."""
+        return web.json_response(
+            {"status": "alive", "pid": os.getpid(), "uptime_s": round(time.time() - started, 1)}
+        )
+
+    async def readyz(_request: web.Request) -> web.Response:
+        """200 when every required check passed its last probe, else 503 (take this
+        instance out of the load balancer); the body names each check and its last error."""
+        if not ready.running:  # no probing task (an app without a runtime): probe now
+            await ready.probe_all(force=True)
+        body = ready.report()
+        if body["status"] == "ready":
+            return web.json_response(body)
+        resp = web.json_response(body, status=503)
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return resp
 
     app.router.add_post("/webhooks/woocommerce", webhook)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/healthz", livez)  # the historical name: an alias of /livez
     add_ops_routes(app, ingress.store, ingress.metrics, extra_stats)
     return app
 

@@ -3,10 +3,18 @@
 Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED`` (no two claim the same job, none
 waits for another), writers of one order serialise on a transaction-scoped advisory lock,
 payloads are JSONB and times are epoch seconds in ``double precision``.
+
+Every wait on the database is bounded (``PostgresOptions``): connecting, taking a pooled
+connection, each statement (client side, and ``statement_timeout`` on the server) and each
+whole transaction. A partitioned or black-holed database link therefore turns into a
+``StoreUnavailable`` error within seconds, never into a request that hangs for as long as
+the caller is willing to wait; a connection that timed out is discarded (its state is
+unknown), so the pool reconnects once the link heals.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import Callable
@@ -19,37 +27,65 @@ import asyncpg
 from bridge.store import program as p
 from bridge.store import sql
 from bridge.store.engine import ProgramStore
-from bridge.store.errors import UnsupportedDsn
+from bridge.store.errors import StoreUnavailable, UnsupportedDsn
 from bridge.store.migrations import load_migrations
 
 __all__ = ["PostgresOptions", "PostgresStore", "parse_postgres_dsn"]
 
 MIGRATION_LOCK_CLASS = 7402
 
+#: DSN query options that bound waits (seconds) → ``PostgresOptions`` field
+_TIMEOUT_OPTIONS = {
+    "connect_timeout": "connect_timeout_s",
+    "acquire_timeout": "acquire_timeout_s",
+    "command_timeout": "command_timeout_s",
+    "transaction_timeout": "transaction_timeout_s",
+}
+
 
 @dataclass(frozen=True)
 class PostgresOptions:
     """``dsn``: what asyncpg connects to (store options removed). ``schema``: where the
     tables live (set as ``search_path``, created by ``migrate``); None = the server's
-    ``search_path`` (normally ``public``). ``pool_min``/``pool_max``: pool size."""
+    ``search_path`` (normally ``public``). ``pool_min``/``pool_max``: pool size.
+
+    Timeouts (seconds; DSN options of the same name without ``_s``):
+    ``connect_timeout_s`` (3) opening a connection (TCP + startup + auth);
+    ``acquire_timeout_s`` (3) waiting for a free pooled connection;
+    ``command_timeout_s`` (5) one statement, enforced by the client and sent to the server
+    as ``statement_timeout`` so it stops working too;
+    ``transaction_timeout_s`` (10) one whole transaction program, acquire included."""
 
     dsn: str
     schema: str | None = None
     pool_min: int = 1
     pool_max: int = 10
+    connect_timeout_s: float = 3.0
+    acquire_timeout_s: float = 3.0
+    command_timeout_s: float = 5.0
+    transaction_timeout_s: float = 10.0
 
 
 def parse_postgres_dsn(dsn: str) -> PostgresOptions:
-    """``postgresql://user@host:port/db?schema=name&pool_max=10`` → options; other query
-    parameters are passed to asyncpg unchanged."""
+    """``postgresql://user@host:port/db?schema=name&pool_max=10&command_timeout=5`` →
+    options; other query parameters are passed to asyncpg unchanged."""
     parts = urlsplit(dsn)
     if parts.scheme not in ("postgresql", "postgres"):
         raise UnsupportedDsn(f"not a postgresql DSN: {dsn!r}")
     rest: list[tuple[str, str]] = []
     schema: str | None = None
     pool_min, pool_max = 1, 10
+    timeouts: dict[str, float] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "schema":
+        if key in _TIMEOUT_OPTIONS:
+            try:
+                seconds = float(value)
+            except ValueError as exc:
+                raise UnsupportedDsn(f"{key} must be a number of seconds, got {value!r}") from exc
+            if not 0 < seconds < 86_400:
+                raise UnsupportedDsn(f"{key} must be between 0 and 86400 seconds, got {value}")
+            timeouts[_TIMEOUT_OPTIONS[key]] = seconds
+        elif key == "schema":
             schema = value
         elif key in ("pool_min", "pool_max"):
             try:
@@ -68,7 +104,7 @@ def parse_postgres_dsn(dsn: str) -> PostgresOptions:
         raise UnsupportedDsn(f"schema must be a plain identifier, got {schema!r}")
     clean = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
     return PostgresOptions(
-        dsn=clean, schema=schema, pool_min=pool_min, pool_max=max(pool_min, pool_max)
+        dsn=clean, schema=schema, pool_min=pool_min, pool_max=max(pool_min, pool_max), **timeouts
     )
 
 
@@ -76,6 +112,23 @@ def _count(status: str) -> int:
     """asyncpg command status (``UPDATE 3``, ``INSERT 0 1``) → affected rows."""
     tail = status.rsplit(" ", 1)[-1]
     return int(tail) if tail.isdigit() else 0
+
+
+#: what a partition, a refused link or a restarting server look like to asyncpg
+_LINK_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.QueryCanceledError,  # statement_timeout on the server
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
 
 
 async def _run_program(conn: asyncpg.Connection, prog: p.Program) -> Any:
@@ -115,24 +168,90 @@ class PostgresStore(ProgramStore):
     @classmethod
     async def open(cls, dsn: str, *, clock: Callable[[], float] = time.time) -> PostgresStore:
         opts = parse_postgres_dsn(dsn)
-        pool = await asyncpg.create_pool(
-            opts.dsn,
-            min_size=opts.pool_min,
-            max_size=opts.pool_max,
-            server_settings={"search_path": opts.schema} if opts.schema else None,
-        )
+        settings = {"statement_timeout": str(int(opts.command_timeout_s * 1000))}
+        if opts.schema:
+            settings["search_path"] = opts.schema
+        try:
+            pool = await asyncio.wait_for(
+                asyncpg.create_pool(
+                    opts.dsn,
+                    min_size=opts.pool_min,
+                    max_size=opts.pool_max,
+                    timeout=opts.connect_timeout_s,
+                    command_timeout=opts.command_timeout_s,
+                    server_settings=settings,
+                ),
+                opts.connect_timeout_s * 2,
+            )
+        except (OSError, TimeoutError, asyncpg.exceptions.CannotConnectNowError) as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {_why(exc)}") from exc
         return cls(opts, pool, clock)
 
+    async def _in_transaction(self, prog: p.Program, *, readonly: bool) -> Any:
+        """Run one program in one transaction, every wait bounded. On a timeout, a broken
+        link or a cancellation the connection is terminated (never rolled back or reset
+        over a link that may be dead) and a link failure raises ``StoreUnavailable``; SQL
+        errors roll back and propagate unchanged."""
+        opts = self.options
+        conn: asyncpg.Connection | None = None
+        try:
+            async with asyncio.timeout(opts.transaction_timeout_s):
+                conn = await self._pool.acquire(timeout=opts.acquire_timeout_s)
+                tx = (
+                    conn.transaction(isolation="repeatable_read", readonly=True)
+                    if readonly
+                    else conn.transaction()
+                )
+                await tx.start()
+                try:
+                    result = await _run_program(conn, prog)
+                except _LINK_ERRORS:
+                    raise
+                except Exception:
+                    await tx.rollback()  # an SQL error on a working link
+                    raise
+                await tx.commit()
+                return result
+        except _LINK_ERRORS as exc:
+            if conn is not None:
+                conn.terminate()
+            raise StoreUnavailable(f"PostgreSQL unavailable: {_why(exc)}") from exc
+        except BaseException:
+            if conn is not None and conn.is_in_transaction():
+                conn.terminate()  # cancelled mid-transaction: its state is unknown
+            raise
+        finally:
+            if conn is not None:
+                await self._release(conn)
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        try:
+            await self._pool.release(conn, timeout=self.options.acquire_timeout_s)
+        except Exception:  # the reset failed: the link is gone, drop the connection
+            conn.terminate()
+
     async def _write(self, prog: p.Program) -> Any:
-        async with self._pool.acquire() as conn, conn.transaction():
-            return await _run_program(conn, prog)
+        return await self._in_transaction(prog, readonly=False)
 
     async def _read(self, prog: p.Program) -> Any:
-        async with (
-            self._pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            return await _run_program(conn, prog)
+        return await self._in_transaction(prog, readonly=True)
+
+    async def ping(self) -> None:
+        """One round trip (``SELECT 1``) on a pooled connection, bounded like any
+        statement; raises ``StoreUnavailable`` if the database does not answer."""
+        opts = self.options
+        conn: asyncpg.Connection | None = None
+        try:
+            async with asyncio.timeout(opts.acquire_timeout_s + opts.command_timeout_s):
+                conn = await self._pool.acquire(timeout=opts.acquire_timeout_s)
+                await conn.fetchval("SELECT 1", timeout=opts.command_timeout_s)
+        except _LINK_ERRORS as exc:
+            if conn is not None:
+                conn.terminate()
+            raise StoreUnavailable(f"PostgreSQL unavailable: {_why(exc)}") from exc
+        finally:
+            if conn is not None:
+                await self._release(conn)
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations under a session advisory lock (per schema), so two
