@@ -68,6 +68,20 @@ def add_admin_routes(app: web.Application, state: FakeSap) -> None:
             return json_response({"dropped": state.sessions.drop_all()})
         return json_response({"sessions": state.sessions.ids()})
 
+    async def uniqueness_guard(request: web.Request) -> web.Response:
+        if request.method == "PUT":
+            try:
+                body = await request.json()
+            except ValueError as exc:
+                raise SLError.of("invalid_json", detail=str(exc)[:120]) from None
+            udf = body.get("udf") if isinstance(body, dict) else None
+            if not isinstance(body, dict) or not (udf is None or isinstance(udf, str)):
+                raise SLError.of("invalid_json", detail='expected {"udf": "U_Name" | null}')
+            if udf and not udf.startswith("U_"):
+                raise SLError.of("invalid_value", name="udf", value=udf[:60])
+            state.set_uniqueness_guard(udf)
+        return json_response({"udf": state.config.uniqueness_guard_udf})
+
     async def openapi(_request: web.Request) -> web.Response:
         return web.Response(text=openapi_text(), content_type="application/json")
 
@@ -82,5 +96,7 @@ def add_admin_routes(app: web.Application, state: FakeSap) -> None:
     app.router.add_post("/__admin/master-data", master_data)
     app.router.add_route("GET", "/__admin/sessions", sessions)
     app.router.add_route("DELETE", "/__admin/sessions", sessions)
+    app.router.add_route("GET", "/__admin/uniqueness-guard", uniqueness_guard)
+    app.router.add_route("PUT", "/__admin/uniqueness-guard", uniqueness_guard)
     app.router.add_get("/__admin/openapi.json", openapi)
     app.router.add_get("/__admin/health", health)

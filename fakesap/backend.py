@@ -635,6 +635,14 @@ class FakeSap:
                 self.commits.flush()  # nothing queued may land after the wipe
             self.persistence.wipe(self._master_rows())
 
+    def set_uniqueness_guard(self, udf: str | None) -> None:
+        """Switch the SAP-side uniqueness guard (a TransactionNotification that rejects a
+        second document with the same ``udf`` value) on, to another UDF, or off (None)."""
+        self.config.uniqueness_guard_udf = udf or None
+        self._set_udfs()
+        self._contexts = {}
+        self._rebuild_guard()
+
     def load_master_data(self, upload: dict[str, Any]) -> dict[str, int]:
         """Replace master data with a catalog (``products`` key) or upsert SL-shaped rows."""
         if "products" in upload:
