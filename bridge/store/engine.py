@@ -29,6 +29,7 @@ from bridge.store.base import (
     content_hash,
 )
 from bridge.store.errors import InvalidDelivery
+from bridge.store.signal import JobSignal
 
 __all__ = ["ProgramStore"]
 
@@ -42,6 +43,8 @@ class ProgramStore(Store, abc.ABC):
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        #: wakes this process's idle workers after a commit made jobs runnable
+        self.job_signal = JobSignal()
 
     @abc.abstractmethod
     async def _write(self, prog: p.Program) -> Any:
@@ -57,6 +60,7 @@ class ProgramStore(Store, abc.ABC):
         outcomes: list[AcceptOutcome] = await self._write(
             p.accept_deliveries([d], self.clock(), bulk=self.bulk_statements)
         )
+        self.job_signal.notify(1)
         return outcomes[0]
 
     async def accept_many(self, ds: Sequence[InboundDelivery]) -> list[AcceptOutcome]:
@@ -74,6 +78,7 @@ class ProgramStore(Store, abc.ABC):
             if valid
             else []
         )
+        self.job_signal.notify(len(valid))
         it = iter(done)
         return [AcceptOutcome(error=errors[i]) if i in errors else next(it) for i in range(len(ds))]
 
@@ -100,6 +105,7 @@ class ProgramStore(Store, abc.ABC):
                 content_hash(payload),
             )
         )
+        self.job_signal.notify(1)
         return result
 
     async def quarantine(self, q: QuarantineEntry) -> int:
@@ -129,6 +135,7 @@ class ProgramStore(Store, abc.ABC):
                 order_id, payload, date_modified_gmt, source, self.clock(), content_hash(payload)
             )
         )
+        self.job_signal.notify(1)
         return result
 
     async def get_snapshot(self, order_id: int) -> Snapshot | None:
@@ -156,6 +163,8 @@ class ProgramStore(Store, abc.ABC):
     async def release_job(self, lease: Lease, run_at: float | None = None) -> None:
         now = self.clock()
         await self._write(p.release_job(lease, now if run_at is None else run_at, now))
+        if run_at is None or run_at <= now:
+            self.job_signal.notify(1)
 
     async def dead_letter(self, lease: Lease, dl: DeadLetter) -> int:
         result: int = await self._write(p.dead_letter(lease, dl, self.clock()))
@@ -163,6 +172,7 @@ class ProgramStore(Store, abc.ABC):
 
     async def request_sync(self, order_id: int) -> None:
         await self._write(p.request_sync(order_id, self.clock()))
+        self.job_signal.notify(1)
 
     async def get_job(self, order_id: int) -> Job | None:
         result: Job | None = await self._read(p.get_job(order_id))
@@ -197,10 +207,13 @@ class ProgramStore(Store, abc.ABC):
 
     async def replay_dead_letter(self, id: int) -> bool:
         result: bool = await self._write(p.replay_dead_letter(id, self.clock()))
+        if result:
+            self.job_signal.notify(1)
         return result
 
     async def replay_all_dead_letters(self) -> int:
         result: int = await self._write(p.replay_all_dead_letters(self.clock()))
+        self.job_signal.notify(result)
         return result
 
     # -- ledger --------------------------------------------------------------------------

@@ -48,7 +48,9 @@ class Worker:
 
     async def run(self) -> None:
         cfg = self.deps.config
+        signal = getattr(self.deps.store, "job_signal", None)
         while not self.stop.is_set():
+            mark = signal.mark() if signal is not None else 0
             try:
                 leases = await self.deps.store.claim_jobs(
                     self.deps.worker_id, cfg.batch_size, cfg.lease_s, now=self.deps.clock()
@@ -58,7 +60,12 @@ class Worker:
                 await self._idle(max(1.0, cfg.idle_poll_s))
                 continue
             if not leases:
-                await self._idle(cfg.idle_poll_s)
+                if signal is not None:
+                    # woken by the commit that makes a job runnable; idle_poll_s bounds the
+                    # wait for work that other processes (or a retry's run_at) make due
+                    await signal.wait(mark, cfg.idle_poll_s)
+                else:
+                    await self._idle(cfg.idle_poll_s)
                 continue
             await asyncio.gather(*(self.process(lease) for lease in leases))
 
