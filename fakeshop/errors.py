@@ -150,27 +150,33 @@ ERRORS: dict[str, ErrorKind] = {
         413,
         "Unable to accept more than {limit} items for this request.",
     ),
-    # webhooks (class-wc-rest-webhooks-v1-controller.php)
-    "webhook_invalid_id": ErrorKind("woocommerce_rest_webhook_invalid_id", 400, "ID is invalid."),
-    "webhook_invalid_id_404": ErrorKind("woocommerce_rest_webhook_invalid_id", 404, "Invalid ID."),
+    # webhooks (class-wc-rest-webhooks-v1-controller.php): codes built from the post type
+    # "shop_webhook"; a missing id is 400 "ID is invalid." on read and update (from
+    # prepare_item_for_response) and 404 "Invalid ID." on delete
+    "webhook_invalid_id": ErrorKind(
+        "woocommerce_rest_shop_webhook_invalid_id", 400, "ID is invalid."
+    ),
+    "webhook_invalid_id_404": ErrorKind(
+        "woocommerce_rest_shop_webhook_invalid_id", 404, "Invalid ID."
+    ),
     "webhook_invalid_topic": ErrorKind(
-        "woocommerce_rest_webhook_invalid_topic",
+        "woocommerce_rest_shop_webhook_invalid_topic",
         400,
         "Webhook topic is required and must be valid.",
     ),
     "webhook_invalid_topic_update": ErrorKind(
-        "woocommerce_rest_webhook_invalid_topic", 400, "Webhook topic must be valid."
+        "woocommerce_rest_shop_webhook_invalid_topic", 400, "Webhook topic must be valid."
     ),
     "webhook_invalid_url": ErrorKind(
-        "woocommerce_rest_webhook_invalid_delivery_url",
+        "woocommerce_rest_shop_webhook_invalid_delivery_url",
         400,
         "Webhook delivery URL must be a valid URL starting with http:// or https://.",
     ),
     "webhook_invalid_status": ErrorKind(
-        "woocommerce_rest_webhook_invalid_status", 400, "Webhook status must be valid."
+        "woocommerce_rest_shop_webhook_invalid_status", 400, "Webhook status must be valid."
     ),
     "webhook_exists": ErrorKind(
-        "woocommerce_rest_webhook_exists", 400, "Cannot create existing webhook."
+        "woocommerce_rest_shop_webhook_exists", 400, "Cannot create existing shop_webhook."
     ),
     "webhook_ping_failed": ErrorKind(
         "error", 400, "Error: Delivery URL returned response code: {code}"

@@ -283,7 +283,9 @@ class ShopState:
         return order
 
     def trash_order(self, rec: OrderRecord, force: bool, source: str) -> dict[str, Any]:
-        """``wp_trash_post`` / ``wp_delete_post``: both fire ``order.deleted`` ({"id"} only)."""
+        """``wp_trash_post`` fires ``order.deleted`` ({"id"} only; hooks ``wp_trash_post`` and
+        ``woocommerce_trash_order``). A forced delete (``woocommerce_delete_order``) is in
+        no topic's hook list in WooCommerce 9, so it deletes silently."""
         ts = self.now()
         snapshot = copy.deepcopy(rec.order)
         prev = str(rec.order.get("status"))
@@ -300,7 +302,8 @@ class ShopState:
                 "source": source,
             }
         )
-        self._emit("order.deleted", rec, source, ts, prev)
+        if not force:
+            self._emit("order.deleted", rec, source, ts, prev)
         return snapshot
 
     def restore_order(self, rec: OrderRecord, source: str) -> dict[str, Any]:

@@ -28,12 +28,45 @@ from fakeshop.timefmt import wp_gmt, wp_local
 RESOURCES = ("coupon", "customer", "order", "product")
 EVENTS = ("created", "updated", "deleted", "restored")
 STATUSES = ("active", "paused", "disabled")
-HOOKS = {
-    "created": ["woocommerce_new_{r}"],
-    "updated": ["woocommerce_update_{r}"],
-    "deleted": ["wp_trash_post", "woocommerce_delete_{r}"],
-    "restored": ["untrashed_post"],
+#: ``WC_Webhook::get_topic_hooks`` in WooCommerce 9.x: the actions each topic listens to.
+#: A forced order delete (``woocommerce_delete_order``) is in no list, so it fires nothing.
+TOPIC_HOOKS: dict[str, tuple[str, ...]] = {
+    "coupon.created": ("woocommerce_process_shop_coupon_meta", "woocommerce_new_coupon"),
+    "coupon.updated": ("woocommerce_process_shop_coupon_meta", "woocommerce_update_coupon"),
+    "coupon.deleted": ("wp_trash_post",),
+    "coupon.restored": ("untrashed_post",),
+    "customer.created": (
+        "user_register",
+        "woocommerce_created_customer",
+        "woocommerce_new_customer",
+    ),
+    "customer.updated": ("profile_update", "woocommerce_update_customer"),
+    "customer.deleted": ("delete_user",),
+    "order.created": ("woocommerce_new_order",),
+    "order.updated": ("woocommerce_update_order", "woocommerce_order_refunded"),
+    "order.deleted": ("wp_trash_post", "woocommerce_trash_order"),
+    "order.restored": ("untrashed_post", "woocommerce_untrash_order"),
+    "product.created": (
+        "woocommerce_process_product_meta",
+        "woocommerce_new_product",
+        "woocommerce_new_product_variation",
+    ),
+    "product.updated": (
+        "woocommerce_process_product_meta",
+        "woocommerce_update_product",
+        "woocommerce_update_product_variation",
+    ),
+    "product.deleted": ("wp_trash_post",),
+    "product.restored": ("untrashed_post",),
 }
+
+
+def topic_hooks(topic: str) -> list[str]:
+    """``WC_Webhook::get_hooks``: an ``action.x`` topic listens to ``x`` itself."""
+    resource, _, event = topic.partition(".")
+    if resource == "action":
+        return [event]
+    return list(TOPIC_HOOKS.get(topic, ()))
 
 
 def valid_topic(topic: Any) -> bool:
@@ -74,9 +107,7 @@ def check_types(data: dict[str, Any]) -> None:
 
 def render(request: web.Request, state: ShopState, wh: Webhook) -> dict[str, Any]:
     off = state.config.utc_offset_hours
-    hooks = [h.format(r=wh.resource) for h in HOOKS.get(wh.event, [])]
-    if wh.topic == "order.updated":
-        hooks.append("woocommerce_order_refunded")
+    hooks = topic_hooks(wh.topic)
     return {
         "id": wh.id,
         "name": wh.name,

@@ -88,52 +88,52 @@ async def test_webhook_crud_and_errors(shop: ShopHandle, receiver: Receiver) -> 
             "webhooks",
             {"topic": "order.shipped", "delivery_url": receiver.url},
             400,
-            "woocommerce_rest_webhook_invalid_topic",
+            "woocommerce_rest_shop_webhook_invalid_topic",
         ),
         (
             "POST",
             "webhooks",
             {"delivery_url": receiver.url},
             400,
-            "woocommerce_rest_webhook_invalid_topic",
+            "woocommerce_rest_shop_webhook_invalid_topic",
         ),
         (
             "POST",
             "webhooks",
             {"topic": "order.created", "delivery_url": "ftp://x"},
             400,
-            "woocommerce_rest_webhook_invalid_delivery_url",
+            "woocommerce_rest_shop_webhook_invalid_delivery_url",
         ),
         (
             "POST",
             "webhooks",
             {"topic": "order.created", "delivery_url": receiver.url, "status": "on"},
             400,
-            "woocommerce_rest_webhook_invalid_status",
+            "woocommerce_rest_shop_webhook_invalid_status",
         ),
         (
             "PUT",
             f"webhooks/{wh['id']}",
             {"status": "sleeping"},
             400,
-            "woocommerce_rest_webhook_invalid_status",
+            "woocommerce_rest_shop_webhook_invalid_status",
         ),
         (
             "PUT",
             f"webhooks/{wh['id']}",
             {"topic": "nope"},
             400,
-            "woocommerce_rest_webhook_invalid_topic",
+            "woocommerce_rest_shop_webhook_invalid_topic",
         ),
-        ("PUT", "webhooks/999", {"status": "active"}, 400, "woocommerce_rest_webhook_invalid_id"),
-        ("GET", "webhooks/999", None, 400, "woocommerce_rest_webhook_invalid_id"),
+        ("PUT", "webhooks/999", {"status": "active"}, 400, "woocommerce_rest_shop_webhook_invalid_id"),
+        ("GET", "webhooks/999", None, 400, "woocommerce_rest_shop_webhook_invalid_id"),
         ("DELETE", f"webhooks/{wh['id']}", None, 501, "woocommerce_rest_trash_not_supported"),
     ]
     for method, path, payload, code, err in errors:
         status, body, _ = await shop.api(method, path, json=payload)
         assert (status, body["code"]) == (code, err), (method, path, payload)
     status, body, _ = await shop.api("DELETE", "webhooks/999", params={"force": "true"})
-    assert (status, body["code"]) == (404, "woocommerce_rest_webhook_invalid_id")
+    assert (status, body["code"]) == (404, "woocommerce_rest_shop_webhook_invalid_id")
     status, body, _ = await shop.api("DELETE", f"webhooks/{wh['id']}", params={"force": "true"})
     assert status == 200 and body["id"] == wh["id"]
     _, listing, _ = await shop.api("GET", "webhooks")
