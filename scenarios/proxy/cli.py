@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 from typing import Any
 
 from scenarios.proxy.errors import ApiError
+from scenarios.proxy.loops import LOOP_CHOICES, loop_factory, loop_name
 from scenarios.proxy.server import DEFAULT_PORT, EmbeddedToxiproxy
 
 
@@ -22,12 +24,24 @@ def register(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (default 8474)")
     serve.add_argument("--config", default=None, help="populate file: JSON array of proxies")
     serve.add_argument("--seed", type=int, default=None, help="seed for jitter/toxicity/slicer")
+    serve.add_argument(
+        "--loop",
+        choices=LOOP_CHOICES,
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default), or the stdlib loop",
+    )
     serve.set_defaults(func=_serve)
     parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args.host, args.port, args.config, args.seed))
+    try:
+        factory = loop_factory(args.loop)
+    except ImportError:
+        print("proxy: --loop uvloop: uvloop is not installed (sapchaos[fast])", file=sys.stderr)
+        return 2
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(_run(args.host, args.port, args.config, args.seed))
 
 
 async def _run(host: str, port: int, config: str | None, seed: int | None) -> int:
@@ -41,9 +55,12 @@ async def _run(host: str, port: int, config: str | None, seed: int | None) -> in
         print(f"cannot populate from {config}: {exc.message}")
         await server.stop()
         return 1
-    print(f"Toxiproxy-compatible API on {server.url} (seed {seed})", flush=True)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    print(
+        f"Toxiproxy-compatible API on {server.url} (seed {seed}, loop {loop_name(loop)})",
+        flush=True,
+    )
+    stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)

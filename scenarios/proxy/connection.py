@@ -21,8 +21,22 @@ if TYPE_CHECKING:
     import random
 
 
+#: bytes a client may send before its upstream connection is up; past this, reading
+#: pauses until the link exists (the bytes are kept, never dropped)
+EARLY_LIMIT = 256 * 1024
+#: transport write buffer: above it the destination says pause_writing and the source
+#: socket stops being read, so the kernel's receive window pushes back on the sender
+WRITE_HIGH_WATER = 256 * 1024
+
+
 class Side(asyncio.Protocol):
-    """asyncio protocol for one socket; copies bytes straight to ``direct`` when set."""
+    """asyncio protocol for one socket; copies bytes straight to ``direct`` when set.
+
+    Bytes that arrive before this socket's link exists (a client that speaks first,
+    while the upstream is still being dialled) are kept in ``early`` and fed into the
+    link, in order, once it is built. Pausing in ``connection_made`` is not enough:
+    uvloop starts reading right after ``connection_made`` returns, whatever it asked.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -30,13 +44,15 @@ class Side(asyncio.Protocol):
         self.direct: asyncio.Transport | None = None
         self.inbound: Link | None = None  # link reading from this socket
         self.outbound: Link | None = None  # link writing to this socket
+        self.early: list[bytes] = []
+        self.early_size = 0
         self.lost = False
         self._paused = False
 
     # asyncio callbacks --------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
-        self.transport.set_write_buffer_limits(high=256 * 1024)
+        self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         self.conn.side_made(self)
 
     def data_received(self, data: bytes) -> None:
@@ -45,6 +61,16 @@ class Side(asyncio.Protocol):
             direct.write(data)
         elif self.inbound is not None:
             self.inbound.feed(data)
+        else:
+            self.early.append(data)
+            self.early_size += len(data)
+            if self.early_size >= EARLY_LIMIT:
+                self.pause_reading()
+
+    def take_early(self) -> list[bytes]:
+        """The bytes received before the link existed, oldest first (emptied)."""
+        early, self.early, self.early_size = self.early, [], 0
+        return early
 
     def eof_received(self) -> bool:
         return False  # like Toxiproxy, a FIN from a peer ends the whole connection
@@ -120,7 +146,7 @@ class Connection:
     # lifecycle ----------------------------------------------------------------------
     def side_made(self, side: Side) -> None:
         if side is self.client:
-            side.pause_reading()  # hold client bytes until the upstream answers
+            # the client may speak at once: its bytes wait in ``side.early``
             self._dial = asyncio.get_running_loop().create_task(self._connect_upstream())
         elif self.closed:
             side.abort()
@@ -135,7 +161,8 @@ class Connection:
         except OSError as exc:
             self.log.warning("upstream_unreachable", upstream=f"{host}:{port}", error=str(exc))
             self.client.close()
-            return
+            if self.client.lost:
+                self._finish()
 
     def side_joined(self, upstream: Side) -> None:
         self.upstream = upstream
@@ -148,6 +175,8 @@ class Connection:
         self.links = {"upstream": up, "downstream": down}
         for entry in self.toxics:
             self.links[entry.stream].add(entry)
+        for data in self.client.take_early():
+            up.feed(data)
         if self.client.lost:
             up.feed_end()
         else:
@@ -159,6 +188,8 @@ class Connection:
         if side.inbound is not None:
             side.inbound.feed_end()
         elif side is self.client and self.upstream is None:
+            if self.client.early:
+                return  # said something, then closed: deliver it once the upstream is up
             if self._dial is not None:
                 self._dial.cancel()
             self._finish()

@@ -23,6 +23,7 @@ from scenarios.proxy.api import create_app
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.collection import PopulateError, ProxyCollection
 from scenarios.proxy.errors import ApiError
+from scenarios.proxy.loops import loop_factory
 
 DEFAULT_PORT = 8474
 
@@ -110,25 +111,26 @@ class EmbeddedToxiproxy:
 
 @contextmanager
 def embedded_in_thread(
-    host: str = "127.0.0.1", port: int = 0, *, seed: int | None = None
+    host: str = "127.0.0.1", port: int = 0, *, seed: int | None = None, loop: str = "auto"
 ) -> Iterator[EmbeddedToxiproxy]:
     """Run an EmbeddedToxiproxy on its own loop in a background thread.
 
     For synchronous callers (``toxiproxy-python``, plain sockets) that must not block
-    the loop the proxy runs on.
+    the loop the proxy runs on. ``loop`` is ``auto`` (uvloop when installed),
+    ``uvloop`` or ``asyncio``.
     """
-    loop = asyncio.new_event_loop()
+    event_loop = loop_factory(loop)()
     server = EmbeddedToxiproxy(host, port, seed=seed)
-    thread = threading.Thread(target=loop.run_forever, name="embedded-toxiproxy", daemon=True)
+    thread = threading.Thread(target=event_loop.run_forever, name="embedded-toxiproxy", daemon=True)
     thread.start()
     try:
-        asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(server.start(), event_loop).result(timeout=10)
         yield server
     finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
+        asyncio.run_coroutine_threadsafe(server.stop(), event_loop).result(timeout=10)
+        event_loop.call_soon_threadsafe(event_loop.stop)
         thread.join(timeout=10)
-        loop.close()
+        event_loop.close()
 
 
 @asynccontextmanager

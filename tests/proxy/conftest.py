@@ -18,10 +18,34 @@ from typing import Any
 
 import aiohttp
 import pytest
+import uvloop
 
 from scenarios.proxy.server import EmbeddedToxiproxy
 
 UPSTREAM_HOST = os.environ.get("TOXIPROXY_UPSTREAM_HOST", "127.0.0.1")
+
+#: every proxy test runs on both event loops the proxy supports (``--loop``)
+LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.SelectorEventLoop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Any:
+    """pytest-asyncio runs each async test in this directory once per loop."""
+    return LOOP_FACTORIES
+
+
+@pytest.fixture(params=sorted(LOOP_FACTORIES))
+def loop_name(request: pytest.FixtureRequest) -> str:
+    """For synchronous tests that run the proxy on a loop of their own (in a thread)."""
+    return str(request.param)
+
+
+def running_loop_name() -> str:
+    """``uvloop`` or ``asyncio``: which loop the current async test runs on."""
+    loop = asyncio.get_running_loop()
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
 
 
 @dataclass

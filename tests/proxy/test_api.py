@@ -50,7 +50,9 @@ async def test_listen_without_port_is_500_like_go(target: Target) -> None:
 
 
 async def test_listen_omitted_binds_an_ephemeral_port_like_go(target: Target) -> None:
-    status, body = await target.call("POST", "/proxies", {"name": "nolisten", "upstream": "127.0.0.1:1"})
+    status, body = await target.call(
+        "POST", "/proxies", {"name": "nolisten", "upstream": "127.0.0.1:1"}
+    )
     assert status == 201, body
     port = int(str(body["listen"]).rsplit(":", 1)[1])
     assert port > 0

@@ -17,8 +17,9 @@ import pytest
 from sapchaos.net import free_port
 from scenarios.proxy.cli import register
 from scenarios.proxy.client import ToxiproxyError
+from scenarios.proxy.loops import loop_factory, loop_name
 from scenarios.proxy.server import EmbeddedToxiproxy, toxiproxy
-from tests.proxy.conftest import read_until_closed, round_trip
+from tests.proxy.conftest import read_until_closed, round_trip, running_loop_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +102,8 @@ async def test_proxy_serve_process_answers_the_api(tmp_path: Path, echo_port: in
             str(port),
             "--config",
             str(config),
+            "--loop",
+            running_loop_name(),
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -119,6 +122,30 @@ async def test_proxy_serve_process_answers_the_api(tmp_path: Path, echo_port: in
                     assert time.monotonic() < deadline, "proxy serve did not start"
                     await asyncio.sleep(0.1)
         assert body["srv"]["enabled"] is True
+        host, srv_port = body["srv"]["listen"].rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(srv_port))
+        await round_trip(reader, writer, b"first bytes, sent at once" * 40)
+        writer.close()
     finally:
         proc.terminate()
         assert await asyncio.wait_for(proc.wait(), 10) == 0
+    assert proc.stdout is not None
+    banner = (await proc.stdout.read()).decode()
+    assert f"loop {running_loop_name()}" in banner
+
+
+def test_loop_option_choices_and_factories() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    assert parser.parse_args(["proxy", "serve"]).loop == "auto"
+    assert parser.parse_args(["proxy", "serve", "--loop", "asyncio"]).loop == "asyncio"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["proxy", "serve", "--loop", "trio"])
+    for choice, expected in (("uvloop", "uvloop"), ("auto", "uvloop"), ("asyncio", "asyncio")):
+        loop = loop_factory(choice)()  # the dev extra installs uvloop
+        try:
+            assert loop_name(loop) == expected
+        finally:
+            loop.close()
+    with pytest.raises(ValueError, match="unknown event loop"):
+        loop_factory("trio")

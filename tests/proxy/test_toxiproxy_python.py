@@ -40,8 +40,9 @@ def echo() -> Iterator[int]:
 
 
 @pytest.fixture
-def toxiproxy() -> Iterator[Toxiproxy]:
-    with embedded_in_thread(seed=11) as server:
+def toxiproxy(loop_name: str) -> Iterator[Toxiproxy]:
+    """The server on its own thread, once per event loop (``loop_name`` is parametrised)."""
+    with embedded_in_thread(seed=11, loop=loop_name) as server:
         client = Toxiproxy()
         client.update_api_consumer("127.0.0.1", server.port)
         yield client
