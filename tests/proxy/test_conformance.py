@@ -71,7 +71,7 @@ async def test_05_latency_delays_round_trip_and_removal_restores(
     assert await round_trip(reader, writer) >= 0.3
     status, _ = await target.call("DELETE", f"/proxies/{name}/toxics/latency_downstream")
     assert status == 204
-    assert await round_trip(reader, writer) < 0.2
+    assert await round_trip(reader, writer) < 0.3  # below the 300 ms toxic: it is gone
     writer.close()
 
 

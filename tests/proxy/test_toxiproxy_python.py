@@ -81,13 +81,13 @@ def test_create_toxics_and_destroy_toxic(toxiproxy: Toxiproxy, echo: int) -> Non
     assert proxy.enabled is True and not proxy.listen.endswith(":0")
     assert "py_lat" in toxiproxy.proxies()
     sock = connect(proxy.listen)
-    assert echo_time(sock) < 0.2
+    assert echo_time(sock) < 0.3
     proxy.add_toxic(type="latency", attributes={"latency": 300})
     toxics = proxy.toxics()
     assert toxics["latency_downstream"].attributes == {"latency": 300, "jitter": 0}
     assert echo_time(sock) >= 0.3  # the live connection got the new toxic
     assert proxy.destroy_toxic("latency_downstream")
-    assert echo_time(sock) < 0.2
+    assert echo_time(sock) < 0.3  # below the 300 ms toxic: it is gone
     sock.close()
 
 
