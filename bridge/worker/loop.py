@@ -103,8 +103,8 @@ class Worker:
                         lease, Transient(f"internal error: {exc!r}"), "unexpected", ref
                     )
                 except Exception:
-                    # the lease will expire and another claim will pick the job up
                     log.warning("job_retry_not_recorded", job_id=lease.job_id)
+                    await self._give_back_when_store_answers(lease)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -112,6 +112,27 @@ class Worker:
             if not interrupted:
                 self.active.pop(lease.job_id, None)  # settled (or lost) by the work itself
         self.processed += 1
+
+    async def _give_back_when_store_answers(self, lease: Lease) -> None:
+        """The store failed while this claim was being settled (its outcome is not
+        recorded): give the claim back (pending, due now) as soon as the store answers
+        again, instead of leaving the job to wait for its lease to lapse. Tried until just
+        before the lease would lapse; fencing makes a give-back that races a new claim a
+        no-op (``LeaseLost``)."""
+        cfg = self.deps.config
+        deadline = lease.expires_at - lease_margin(cfg)
+        delay = 0.2
+        while self.deps.clock() < deadline and not self.stop.is_set():
+            await self._idle(min(delay, max(0.0, deadline - self.deps.clock())))
+            try:
+                await self.deps.store.release_job(lease)
+            except LeaseLost:
+                return
+            except Exception:
+                delay = min(delay * 2, 2.0)
+                continue
+            log.info("job_released_after_store_outage", job_id=lease.job_id)
+            return
 
     async def release_all(self) -> int:
         """Graceful stop: give back every claim whose work was interrupted (pending now,
