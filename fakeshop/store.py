@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from fakeshop.config import ApiKey, ShopConfig
 from fakeshop.customers import seed_customers
 from fakeshop.errors import WooError
+from fakeshop.nonces import NonceCache
 from fakeshop.orders_model import DRAFT_STATUSES, fmt, set_dates
 from fakeshop.timefmt import iso_ms, wp_gmt, wp_local
 from sapchaos.catalog import Catalog
@@ -112,7 +113,8 @@ class ShopState:
         self.webhooks: dict[int, Webhook] = {}
         self.deliveries: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
-        self.nonces: dict[str, dict[str, int]] = {}
+        #: OAuth 1.0a nonces per consumer key, bucketed by timestamp
+        self.nonces: dict[str, NonceCache] = {}
         self.magento_comments: dict[int, list[dict[str, Any]]] = {}
         self.magento_status: dict[int, str] = {}
         self.events: list[dict[str, Any]] = []

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from fakeshop.config import ApiKey
 from fakeshop.errors import WooError
+from fakeshop.nonces import NonceCache
 from fakeshop.store import ShopState
 
 REQUIRED = (
@@ -123,10 +124,8 @@ def _check_timestamp_and_nonce(state: ShopState, key: ApiKey, ts_text: str, nonc
         raise WooError("timestamp") from exc
     if ts < now - WINDOW_S or ts > now + WINDOW_S:
         raise WooError("timestamp")
-    used = state.nonces.setdefault(key.consumer_key, {})
-    if nonce in used:
+    used = state.nonces.get(key.consumer_key)
+    if used is None:
+        used = state.nonces[key.consumer_key] = NonceCache(WINDOW_S)
+    if not used.use(nonce, ts, now):
         raise WooError("nonce_used")
-    used[nonce] = ts
-    for old, old_ts in list(used.items()):
-        if old_ts < now - WINDOW_S:
-            del used[old]

@@ -125,7 +125,13 @@ async def test_webhook_crud_and_errors(shop: ShopHandle, receiver: Receiver) -> 
             400,
             "woocommerce_rest_shop_webhook_invalid_topic",
         ),
-        ("PUT", "webhooks/999", {"status": "active"}, 400, "woocommerce_rest_shop_webhook_invalid_id"),
+        (
+            "PUT",
+            "webhooks/999",
+            {"status": "active"},
+            400,
+            "woocommerce_rest_shop_webhook_invalid_id",
+        ),
         ("GET", "webhooks/999", None, 400, "woocommerce_rest_shop_webhook_invalid_id"),
         ("DELETE", f"webhooks/{wh['id']}", None, 501, "woocommerce_rest_trash_not_supported"),
     ]
