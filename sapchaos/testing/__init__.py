@@ -34,7 +34,19 @@ _WHERE = {
     "BridgeEnv": "scenarios.bridge_process",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "BRIDGE_ENV",
+    "AdminError",
+    "Bridge",
+    "BridgeEnv",
+    "FakeSapClient",
+    "FakeShopClient",
+    "FaultRules",
+    "ProxyClient",
+    "ScenarioVerdict",
+    "Stack",
+    "StackVerdict",
+]
 
 
 def __getattr__(name: str) -> Any:

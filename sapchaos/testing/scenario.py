@@ -99,6 +99,8 @@ class ScenarioRunner:
             if "bridge_cmd" not in params:
                 raise TypeError("this sapchaos runner cannot run a bridge command yet")
             kwargs["bridge_cmd"] = self.bridge.target
+            if "bridge_url" in params:  # where the shop delivers (the runner adds the proxy)
+                kwargs["bridge_url"] = "http://127.0.0.1:{bridge_port}" + self.bridge.webhook_path
         if "run_dir" in params:
             kwargs["run_dir"] = self.tmp_path / f"run-{_slug(name_or_path)}-{seed}"
         if contract is not None and "contract" in params:
@@ -112,16 +114,7 @@ def _slug(name_or_path: str | Path) -> str:
 
 
 def _load(name_or_path: str | Path) -> Any:
-    """The scenario by catalog name or file path (``scenarios.schema`` when present)."""
-    try:
-        from scenarios.schema import load_scenario
-    except ImportError:
-        from scenarios.catalog import SCENARIOS
+    """The scenario by catalog name or file path (validated; errors name the line)."""
+    from scenarios.schema import load_scenario
 
-        name = str(name_or_path)
-        if name not in SCENARIOS:
-            raise KeyError(
-                f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}"
-            ) from None
-        return SCENARIOS[name]
     return load_scenario(name_or_path)
