@@ -49,6 +49,7 @@ import sqlite3
 import sys
 import time
 import urllib.parse
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,13 @@ def log(event: str, **fields: Any) -> None:
 
 # ---------------------------------------------------------------------------- store
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS inbox (order_id INTEGER, modified TEXT, received REAL,
-    PRIMARY KEY (order_id, modified));
-CREATE TABLE IF NOT EXISTS snapshot (order_id INTEGER PRIMARY KEY, modified TEXT, body TEXT);
+CREATE TABLE IF NOT EXISTS inbox (order_id INTEGER, modified TEXT, digest TEXT, received REAL,
+    PRIMARY KEY (order_id, modified, digest));
+CREATE TABLE IF NOT EXISTS snapshot (order_id INTEGER PRIMARY KEY, modified TEXT, body TEXT,
+    refresh INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER,
-    due REAL, claimed_until REAL DEFAULT 0, attempts INTEGER DEFAULT 0, body TEXT);
+    due REAL, claimed_until REAL DEFAULT 0, attempts INTEGER DEFAULT 0, body TEXT,
+    version INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS ledger (order_id INTEGER PRIMARY KEY, state TEXT,
     doc_entry INTEGER, doc_num INTEGER, acked INTEGER DEFAULT 0, cancelled INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, reason TEXT, body BLOB);
@@ -88,6 +91,15 @@ CREATE TABLE IF NOT EXISTS seen_delivery (delivery_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS dead (job_id INTEGER, order_id INTEGER, reason TEXT);
 CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, value TEXT);
 """
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: int
+    order_id: int
+    order: dict[str, Any]
+    version: int
+    refresh: bool  # the snapshot tied with another on date_modified: re-read from the shop
 
 
 class Store:
@@ -100,35 +112,53 @@ class Store:
         self.db.executescript(SCHEMA)
         self.one_job_per_order = one_job_per_order
 
-    def accept(self, order: dict[str, Any]) -> bool:
-        """Inbox (content dedup) + newest snapshot + pending job, atomically. False: seen."""
+    def accept(self, order: dict[str, Any], raw: bytes | None = None) -> bool:
+        """Inbox (content dedup) + newest snapshot + pending job, atomically. False: seen.
+
+        ``date_modified_gmt`` has one-second resolution, so a cancel in the same second as
+        the create carries the same stamp: the dedup key includes a digest of the content,
+        and on a tie with different content the worker re-reads the order from the shop."""
         oid, modified = int(order["id"]), str(order.get("date_modified_gmt") or "")
-        body = json.dumps(order)
+        body = json.dumps(order, sort_keys=True)
+        digest = hashlib.sha256(raw or body.encode()).hexdigest()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            if self.one_job_per_order:
-                cur = self.db.execute(
-                    "INSERT OR IGNORE INTO inbox VALUES (?, ?, ?)", (oid, modified, time.time())
-                )
-                if cur.rowcount == 0:
-                    return False
-                self.db.execute(
-                    "INSERT INTO snapshot VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET "
-                    "modified=excluded.modified, body=excluded.body WHERE excluded.modified >= modified",
-                    (oid, modified, body),
-                )
-                pending = self.db.execute("SELECT 1 FROM jobs WHERE order_id=?", (oid,)).fetchone()
-                if not pending:
-                    self.db.execute(
-                        "INSERT INTO jobs (order_id, due, body) VALUES (?, ?, NULL)", (oid, 0.0)
-                    )
-                else:
-                    self.db.execute("UPDATE jobs SET due=0 WHERE order_id=?", (oid,))
-            else:  # the defects that queue every delivery as its own job, with its own body
+            if not self.one_job_per_order:  # the defects that queue every delivery as a job
                 self.db.execute(
                     "INSERT INTO jobs (order_id, due, body) VALUES (?, ?, ?)", (oid, 0.0, body)
                 )
+                return True
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
+                (oid, modified, digest, time.time()),
+            )
+            if cur.rowcount == 0:
+                return False
+            snap = self.db.execute(
+                "SELECT modified, body FROM snapshot WHERE order_id=?", (oid,)
+            ).fetchone()
+            if snap is None or modified > snap[0]:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO snapshot VALUES (?, ?, ?, 0)", (oid, modified, body)
+                )
+            elif modified == snap[0] and body != snap[1]:
+                self.db.execute(
+                    "UPDATE snapshot SET body=?, refresh=1 WHERE order_id=?", (body, oid)
+                )
+            else:
+                return True  # older than what we hold: nothing new to do
+            if self.db.execute("SELECT 1 FROM jobs WHERE order_id=?", (oid,)).fetchone():
+                self.db.execute("UPDATE jobs SET due=0, version=version+1 WHERE order_id=?", (oid,))
+            else:
+                self.db.execute("INSERT INTO jobs (order_id, due) VALUES (?, 0)", (oid,))
         return True
+
+    def refreshed(self, oid: int, order: dict[str, Any]) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE snapshot SET body=?, refresh=0 WHERE order_id=?",
+                (json.dumps(order, sort_keys=True), oid),
+            )
 
     def seen_delivery(self, delivery_id: str) -> bool:
         with self.db:
@@ -139,30 +169,35 @@ class Store:
         with self.db:
             self.db.execute("INSERT INTO quarantine (reason, body) VALUES (?, ?)", (reason, body))
 
-    def claim(self, lease_s: float) -> tuple[int, int, dict[str, Any]] | None:
-        """Take the oldest due job whose lease expired; returns (job id, order id, order)."""
+    def claim(self, lease_s: float) -> Claim | None:
+        """Take the oldest due job whose lease expired."""
         now = time.time()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             row = self.db.execute(
-                "SELECT id, order_id, body FROM jobs WHERE due <= ? AND claimed_until < ? "
+                "SELECT id, order_id, body, version FROM jobs WHERE due <= ? AND claimed_until < ? "
                 "ORDER BY due, id LIMIT 1",
                 (now, now),
             ).fetchone()
             if row is None:
                 return None
             self.db.execute("UPDATE jobs SET claimed_until=? WHERE id=?", (now + lease_s, row[0]))
-            body = row[2]
+            body, refresh = row[2], False
             if body is None:
                 snap = self.db.execute(
-                    "SELECT body FROM snapshot WHERE order_id=?", (row[1],)
+                    "SELECT body, refresh FROM snapshot WHERE order_id=?", (row[1],)
                 ).fetchone()
-                body = snap[0]
-        return int(row[0]), int(row[1]), json.loads(body)
+                body, refresh = snap[0], bool(snap[1])
+        return Claim(int(row[0]), int(row[1]), json.loads(body), int(row[3]), refresh)
 
-    def done(self, job_id: int) -> None:
+    def done(self, claim: Claim) -> None:
+        """Finish the job, unless a newer snapshot arrived while we worked (then run again)."""
         with self.db:
-            self.db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+            cur = self.db.execute(
+                "DELETE FROM jobs WHERE id=? AND version=?", (claim.job_id, claim.version)
+            )
+            if cur.rowcount == 0:
+                self.db.execute("UPDATE jobs SET claimed_until=0 WHERE id=?", (claim.job_id,))
 
     def dead_letter(self, job_id: int, reason: str) -> None:
         with self.db:
@@ -401,7 +436,7 @@ class Bridge:
         if self.defect == "ack-before-commit":
             self.buffer.append(order)
             return web.json_response({"ok": True})
-        self.store.accept(order)
+        self.store.accept(order, body)
         return web.json_response({"ok": True})
 
     async def flush_buffer(self) -> None:
@@ -447,10 +482,13 @@ class Bridge:
             if job is None:
                 await asyncio.sleep(0.05)
                 continue
-            job_id, oid, order = job
+            job_id, oid, order = job.job_id, job.order_id, job.order
             try:
+                if job.refresh:
+                    order = await self.shop.request("GET", f"orders/{oid}")
+                    self.store.refreshed(oid, order)
                 await self.sync(order)
-                self.store.done(job_id)
+                self.store.done(job)
             except SapError as exc:
                 if exc.status in (400, 404) and not exc.ambiguous:
                     # permanent: SAP refuses this order as it is; park it and tell the shop
