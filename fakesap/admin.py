@@ -25,8 +25,12 @@ def openapi_text() -> str:
 def add_admin_routes(app: web.Application, state: FakeSap) -> None:
     async def documents(request: web.Request) -> web.Response:
         wanted = request.query.get("entity_set")
+        # ``?since=N``: only the records after the first N (an incremental cursor; the
+        # answer's ``next`` is the cursor for the following call)
+        since = request.query.get("since", "0")
+        start = int(since) if since.isdigit() else 0
         out: list[dict[str, Any]] = []
-        for rec in state.truth:
+        for rec in state.truth[start:]:
             if wanted and rec.entity_set != wanted:
                 continue
             out.append(
@@ -41,7 +45,7 @@ def add_admin_routes(app: web.Application, state: FakeSap) -> None:
                     "document": state.docs[rec.entity_set].get(rec.doc_entry),
                 }
             )
-        return json_response({"documents": out})
+        return json_response({"documents": out, "next": len(state.truth)})
 
     async def journal(request: web.Request) -> web.Response:
         raw = request.query.get("limit")
@@ -87,7 +91,13 @@ def add_admin_routes(app: web.Application, state: FakeSap) -> None:
 
     async def health(_request: web.Request) -> web.Response:
         return json_response(
-            {"status": "ok", "documents": len(state.truth), "sessions": len(state.sessions)}
+            {
+                "status": "ok",
+                "documents": len(state.truth),
+                "sessions": len(state.sessions),
+                "requests": state.journal.total,
+                "writes": state.journal.writes,
+            }
         )
 
     app.router.add_get("/__admin/documents", documents)

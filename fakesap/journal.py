@@ -29,6 +29,9 @@ def request_for_json(request: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**request, "body": body}
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class JournalEntry(NamedTuple):
     id: str
     at: float
@@ -46,6 +49,8 @@ class Journal:
         self.entries: deque[JournalEntry] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
         self.total = 0
+        #: requests that may change state (not GET/HEAD/OPTIONS), for cheap quiescence checks
+        self.writes = 0
 
     def next_id(self) -> str:
         return f"r{next(self._ids)}"
@@ -53,6 +58,8 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         self.entries.append(entry)
         self.total += 1
+        if entry.method not in _READS:
+            self.writes += 1
 
     def clear(self) -> None:
         self.entries.clear()

@@ -74,7 +74,30 @@ async def deliveries(request: web.Request) -> web.Response:
 
 
 async def received(request: web.Request) -> web.Response:
-    return web.json_response({"received": _shop(request).state.received})
+    """Everything clients wrote back; ``?since=N`` skips the first N records (an
+    incremental cursor: the answer's ``next`` is the cursor for the following call)."""
+    rows = _shop(request).state.received
+    since = request.query.get("since", "0")
+    start = int(since) if since.isdigit() else 0
+    return web.json_response({"received": rows[start:], "next": len(rows)})
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Counters of the ground truth, cheap enough to poll many times a second (a
+    harness waits for them to stop moving instead of re-reading every order)."""
+    shop = _shop(request)
+    state = shop.state
+    return web.json_response(
+        {
+            "orders": len(state.orders),
+            "changes": state.changes,
+            "deliveries": len(state.deliveries),
+            "pending_deliveries": shop.engine.pending,
+            "received": len(state.received),
+            "events": len(state.events),
+            "magento_pending": await shop.magento.pending() if shop.magento else 0,
+        }
+    )
 
 
 async def events(request: web.Request) -> web.Response:
@@ -245,6 +268,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/__admin/orders/{id:\\d+}/restore", restore)
     r.add_get("/__admin/deliveries", deliveries)
     r.add_get("/__admin/received", received)
+    r.add_get("/__admin/stats", stats)
     r.add_get("/__admin/events", events)
     r.add_get("/__admin/webhooks", webhooks)
     r.add_post("/__admin/reset", reset)

@@ -150,6 +150,11 @@ class ShopState:
         """How many order events (created, updated, deleted, restored) happened so far."""
         return self._seq
 
+    @property
+    def changes(self) -> int:
+        """How many order events (created, updated, deleted, restored) happened so far."""
+        return self._seq
+
     def api_key(self, consumer_key: str) -> ApiKey | None:
         return next((k for k in self.config.api_keys if k.consumer_key == consumer_key), None)
 

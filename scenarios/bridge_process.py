@@ -21,7 +21,7 @@ import string
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sapchaos import defaults
@@ -46,12 +46,12 @@ class BridgeEnv:
     sap_url: str
     sap_company: str
     sap_user: str
-    sap_password: str
+    sap_password: str = field(repr=False)  # secret: never in a repr or log
     #: the shop's site URL (REST under ``/wp-json/wc/v3``)
     shop_url: str
     shop_key: str
-    shop_secret: str
-    webhook_secret: str
+    shop_secret: str = field(repr=False)  # secret: never in a repr or log
+    webhook_secret: str = field(repr=False)  # secret: never in a repr or log
     card_code: str
     mqtt_url: str
     #: a directory that survives the bridge's restarts within one run

@@ -1,10 +1,17 @@
-"""CLI for ``demo``, ``up`` and ``scenario run|list``: thin wrappers over the runner."""
+"""CLI for ``demo`` and ``scenario list|validate|run``: thin wrappers over the runner.
+
+(``up`` lives in ``scenarios/up.py`` when that module exists; until then the old embedded
+``up`` below keeps working.)
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import sys
+from pathlib import Path
 from typing import Any
 
 DEFAULT_SEED = 42
@@ -16,84 +23,256 @@ def register(sub: Any) -> None:
         help="run fakeshop → bridge → fakesap in one process and judge 200 orders",
         description="Start fakesap, fakeshop and the bridge on free ports with a temporary "
         "SQLite store, push orders through (each webhook delivered 1–3 times), print a "
-        "summary, write report.json. Exit code 0 only if the oracle's verdict passes.",
+        "summary, write report.json. Logs go to a file in the run folder. Exit code 0 only "
+        "if the oracle's verdict passes.",
     )
     demo.add_argument("--orders", type=int, default=200, help="number of orders (default 200)")
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed for every random choice")
     demo.add_argument("--report", default="report.json", help="where to write report.json")
-    demo.add_argument("--store", default=None, help="bridge store DSN (default: temporary SQLite)")
+    demo.add_argument(
+        "--run-dir", default=None, help="folder for logs and state (default: sapchaos-runs/…)"
+    )
     demo.set_defaults(func=_demo)
 
+    if importlib.util.find_spec("scenarios.up") is not None:
+        importlib.import_module("scenarios.up").register(sub)
+    else:
+        _register_legacy_up(sub)
+
+    sc = sub.add_parser("scenario", help="list, validate or run chaos scenarios")
+    sc_sub = sc.add_subparsers(dest="scenario_command", metavar="ACTION")
+    ls = sc_sub.add_parser("list", help="list the shipped scenarios")
+    ls.set_defaults(func=_list)
+    val = sc_sub.add_parser("validate", help="check scenario files; every error with its line")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(func=_validate)
+    run = sc_sub.add_parser(
+        "run",
+        help="run scenarios and write their reports",
+        description="Run catalog scenarios by name, or scenario files by path. Exit code 0 "
+        "only when every verdict passes; 1 when one fails; 2 for a usage mistake.",
+    )
+    run.add_argument("names", nargs="*", metavar="NAME|FILE", help="scenario names or .toml files")
+    run.add_argument("--all", action="store_true", help="run every scenario of the catalog")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help=f"seed (default {DEFAULT_SEED})")
+    seeds.add_argument("--seeds", type=int, default=None, metavar="K", help="run seeds 1..K")
+    run.add_argument(
+        "--orders", type=int, default=None, help="override each scenario's order count"
+    )
+    run.add_argument(
+        "--bridge-cmd", default=None, help="start this command as the bridge under test"
+    )
+    run.add_argument(
+        "--bridge-url", default=None, help="webhook delivery URL for the bridge under test"
+    )
+    run.add_argument("--contract", default=None, metavar="FILE", help="oracle contract (TOML/JSON)")
+    run.add_argument(
+        "--report", default=None, metavar="FILE", help="report.json path (one run only)"
+    )
+    run.add_argument("--junit", default=None, metavar="FILE", help="write a JUnit XML file")
+    run.add_argument(
+        "--html", default=None, metavar="FILE", help="write a self-contained HTML report"
+    )
+    run.add_argument(
+        "--run-dir", default=None, help="parent folder of the runs (default sapchaos-runs)"
+    )
+    run.add_argument(
+        "--log-level",
+        dest="scenario_log_level",
+        default=None,
+        help="show JSON logs at this level on stderr (default: logs only go to the run folder)",
+    )
+    run.set_defaults(func=_run)
+    sc.set_defaults(func=lambda _a: (sc.print_help(), 2)[1])
+
+
+def _fail(message: str) -> int:
+    print(f"sapchaos: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _positive(name: str, value: int | None) -> str | None:
+    if value is not None and value < 1:
+        return f"{name} must be at least 1, got {value}"
+    return None
+
+
+def _log_to_file(run_dir: Path, level: str | None) -> None:
+    """JSON logs into ``run_dir/harness.log`` unless the user asked for them on stderr."""
+    from sapchaos.logs import configure_logging
+
+    if level is not None:
+        configure_logging(level)
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stream = (run_dir / "harness.log").open("a", encoding="utf-8")
+    configure_logging("INFO", stream=stream)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from scenarios.runner import RunError, default_run_dir, run_scenario
+    from scenarios.schema import ScenarioError, load_scenario
+
+    if msg := _positive("--orders", args.orders):
+        return _fail(msg)
+    try:
+        scenario = load_scenario("smoke")
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    rdir = Path(args.run_dir) if args.run_dir else default_run_dir("demo", args.seed)
+    _log_to_file(rdir, None)
+    try:
+        report = asyncio.run(
+            run_scenario(
+                scenario, seed=args.seed, orders=args.orders, report_path=args.report, run_dir=rdir
+            )
+        )
+    except RunError as exc:
+        return _fail(str(exc))
+    return 0 if report["verdict"] == "pass" else 1
+
+
+def _list(_args: argparse.Namespace) -> int:
+    from scenarios.schema import ScenarioError, catalog_files, load_scenario
+
+    files = catalog_files()
+    width = max((len(n) for n in files), default=10)
+    for name in files:
+        try:
+            s = load_scenario(name)
+        except ScenarioError as exc:
+            print(f"{name.ljust(width)}  INVALID: {exc.errors[0]}")
+            continue
+        mode = f"{s.load.rate:g}/s" if s.load.rate else "burst"
+        print(f"{name.ljust(width)}  {s.load.orders:>4} orders {mode:>7}  {s.description}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from scenarios.schema import validate_file
+
+    bad = 0
+    for f in args.files:
+        errors = validate_file(f)
+        if errors:
+            bad += 1
+            for e in errors:
+                print(e)
+        else:
+            print(f"{f}: ok")
+    return 2 if bad else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from scenarios.oracle import Contract, ContractError
+    from scenarios.runner import RunError, run_scenario
+    from scenarios.schema import ScenarioError, catalog_files, load_scenario
+
+    if args.all and args.names:
+        return _fail("give scenario names or --all, not both")
+    if not args.all and not args.names:
+        return _fail("name at least one scenario (see 'sapchaos scenario list') or use --all")
+    for name, value in (("--orders", args.orders), ("--seeds", args.seeds)):
+        if msg := _positive(name, value):
+            return _fail(msg)
+    refs = list(catalog_files()) if args.all else list(args.names)
+    try:
+        scenarios = [load_scenario(r) for r in refs]
+    except ScenarioError as exc:
+        return _fail(str(exc).replace("\n", "; "))
+    contract = None
+    if args.contract:
+        try:
+            contract = Contract.from_file(args.contract)
+        except (ContractError, OSError) as exc:
+            return _fail(f"--contract {args.contract}: {exc}")
+    seeds = (
+        list(range(1, args.seeds + 1))
+        if args.seeds
+        else [args.seed if args.seed is not None else DEFAULT_SEED]
+    )
+    runs = [(s, seed) for s in scenarios for seed in seeds]
+    if args.report and len(runs) > 1:
+        return _fail("--report names one file; with several runs each report is in its run folder")
+    writers = _writers(args)
+    if isinstance(writers, str):
+        return _fail(writers)
+    base = Path(args.run_dir) if args.run_dir else Path("sapchaos-runs")
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    session = base / stamp
+    _log_to_file(session, args.scenario_log_level)
+    reports: list[dict[str, Any]] = []
+    for scenario, seed in runs:
+        rdir = session / f"{scenario.name}-seed{seed}"
+        try:
+            report = asyncio.run(
+                run_scenario(
+                    scenario,
+                    seed=seed,
+                    bridge_cmd=args.bridge_cmd,
+                    bridge_url=args.bridge_url,
+                    orders=args.orders,
+                    report_path=args.report,
+                    run_dir=rdir,
+                    contract=contract,
+                )
+            )
+        except RunError as exc:
+            return _fail(str(exc))
+        reports.append(report)
+    for kind, (fn, path) in writers.items():
+        written = fn(reports, path)
+        print(f"{kind}: {written}")
+    if len(reports) > 1:
+        _print_table(reports)
+    return 0 if all(r["verdict"] == "pass" for r in reports) else 1
+
+
+def _writers(args: argparse.Namespace) -> dict[str, Any] | str:
+    """H3's JUnit and HTML writers (``scenarios.junit``, ``scenarios.html_report``)."""
+    out: dict[str, Any] = {}
+    for flag, module, func in (
+        ("junit", "scenarios.junit", "write_junit"),
+        ("html", "scenarios.html_report", "write_html"),
+    ):
+        path = getattr(args, flag)
+        if not path:
+            continue
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            return f"--{flag} is not available in this installation ({module}.{func} missing)"
+        out[flag] = (fn, path)
+    return out
+
+
+def _print_table(reports: list[dict[str, Any]]) -> None:
+    print("\nsummary")
+    width = max(len(r["scenario"]) for r in reports)
+    total = 0.0
+    for r in reports:
+        total += float(r["duration_s"])
+        failed = [n for n, v in r["invariants"].items() if not v["ok"]]
+        failed += [f"expect:{n}" for n, v in (r.get("expectations") or {}).items() if not v["ok"]]
+        print(
+            f"  {r['scenario'].ljust(width)}  seed {r['seed']:>3}  {r['verdict'].upper():4}  "
+            f"{r['duration_s']:7.1f} s  {', '.join(failed)}"
+        )
+    passed = sum(1 for r in reports if r["verdict"] == "pass")
+    print(f"  {passed}/{len(reports)} passed, {total:.0f} s in total")
+
+
+def _register_legacy_up(sub: Any) -> None:
     up = sub.add_parser(
-        "up",
-        help="start fakesap, fakeshop and the bridge in one process and keep them running",
+        "up", help="start fakesap, fakeshop and the bridge in one process and keep them running"
     )
     up.add_argument("--seed", type=int, default=DEFAULT_SEED)
     up.add_argument("--store", default=None, help="bridge store DSN (default: temporary SQLite)")
     up.add_argument("--topics", default="order.created,order.updated", help="webhook topics")
     up.set_defaults(func=_up)
-
-    sc = sub.add_parser("scenario", help="run or list chaos scenarios")
-    sc_sub = sc.add_subparsers(dest="scenario_command", metavar="ACTION")
-    ls = sc_sub.add_parser("list", help="list the scenarios")
-    ls.set_defaults(func=_list)
-    run = sc_sub.add_parser("run", help="run one scenario and write its report")
-    run.add_argument("name", help="scenario name (see 'sapchaos scenario list')")
-    run.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    run.add_argument("--orders", type=int, default=None, help="override the scenario's order count")
-    run.add_argument("--report", default="report.json")
-    run.add_argument("--store", default=None, help="bridge store DSN (default: temporary SQLite)")
-    run.set_defaults(func=_run)
-    sc.set_defaults(func=lambda _a: (sc.print_help(), 2)[1])
-
-
-def _exit_code(report: dict[str, Any]) -> int:
-    return 0 if report["verdict"] == "pass" else 1
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from scenarios.catalog import SCENARIOS
-    from scenarios.runner import run_scenario
-
-    report = asyncio.run(
-        run_scenario(
-            SCENARIOS["smoke"],
-            seed=args.seed,
-            orders=args.orders,
-            report_path=args.report,
-            store_dsn=args.store,
-        )
-    )
-    return _exit_code(report)
-
-
-def _list(_args: argparse.Namespace) -> int:
-    from scenarios.catalog import SCENARIOS
-
-    width = max(len(n) for n in SCENARIOS)
-    for s in SCENARIOS.values():
-        print(f"{s.name.ljust(width)}  {s.orders:>4} orders  {s.description}")
-    return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from scenarios.catalog import SCENARIOS
-    from scenarios.runner import run_scenario
-
-    scenario = SCENARIOS.get(args.name)
-    if scenario is None:
-        print(f"unknown scenario {args.name!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
-        return 2
-    report = asyncio.run(
-        run_scenario(
-            scenario,
-            seed=args.seed,
-            orders=args.orders,
-            report_path=args.report,
-            store_dsn=args.store,
-        )
-    )
-    return _exit_code(report)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -103,16 +282,9 @@ def _up(args: argparse.Namespace) -> int:
         topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
         settings = StackSettings(seed=args.seed, store_dsn=args.store, topics=topics)
         async with EmbeddedStack(settings) as stack:
-            assert stack.bridge is not None
             print(f"fakesap   {stack.sap_url}/b1s/v1   (admin: {stack.sap_url}/__admin/documents)")
             print(
                 f"fakeshop  {stack.shop_url}/wp-json/wc/v3   (admin: {stack.shop_url}/__admin/orders)"
-            )
-            print(
-                f"bridge    {stack.bridge.url}/webhooks/woocommerce   (ops: {stack.bridge.url}/ops/stats)"
-            )
-            print(
-                f"create orders: curl -X POST {stack.shop_url}/__admin/orders/generate -d '{{\"count\": 10}}'"
             )
             print("Ctrl-C stops everything.", flush=True)
             await asyncio.Event().wait()

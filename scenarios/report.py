@@ -6,6 +6,13 @@ Format (documented in README, "report.json"):
 ``tta_ms`` (``p50``, ``p95``, ``p99``, ``max``: time-to-acknowledge in milliseconds),
 ``faults`` (list of the faults injected, each a dict with at least ``kind``),
 ``started_at`` (ISO 8601 UTC), ``duration_s`` (float), ``format_version`` (int).
+
+Added in the same format (readers must ignore what they do not know): ``seed``,
+``replay_command``, ``contract``, ``bridge_cmd``, ``bridge_url``, ``expectations`` (name →
+``{ok, expected, found}``), ``samples`` (``{t_s, orders, in_sap, acknowledged}`` once a
+second), ``fault_windows`` (``[{name, start_s, end_s}]``), ``tta_series``
+(``[{t_s, tta_ms, order_id}]``), ``residual_risk`` (words, or null),
+``skipped_invariants`` (name → why, or null), ``drain_s``, ``description``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ def build_report(
     scenario: str,
     seed: int,
     verdict: Verdict,
+    passed: bool | None = None,
     faults: list[dict[str, Any]],
     started_at: datetime,
     duration_s: float,
@@ -34,7 +42,7 @@ def build_report(
         "format_version": FORMAT_VERSION,
         "scenario": scenario,
         "seed": seed,
-        "verdict": verdict.verdict,
+        "verdict": ("pass" if passed else "fail") if passed is not None else verdict.verdict,
         "invariants": {r.name: r.to_json() for r in verdict.invariants},
         "counts": verdict.counts,
         "tta_ms": verdict.tta_ms,
@@ -65,7 +73,13 @@ def print_summary(report: dict[str, Any], out: TextIO) -> None:
         ("seed", str(report["seed"])),
         ("orders", str(c.get("orders", 0))),
         ("SAP documents", f"{c.get('sap_orders', 0)} orders / {c.get('sap_documents', 0)} total"),
+        (
+            "invoices / credit notes",
+            f"{c.get('sap_invoices', 0)} / {c.get('sap_credit_notes', 0)} "
+            f"(shop refunds {c.get('refunds', 0)})",
+        ),
         ("duplicates", str(c.get("duplicates", 0))),
+        ("dead letters", str(c.get("dlq", 0))),
         ("lost", str(c.get("lost", 0))),
         ("acknowledged", str(c.get("acknowledged", 0))),
         ("webhook attempts", str(c.get("webhook_attempts", 0))),
@@ -86,4 +100,19 @@ def print_summary(report: dict[str, Any], out: TextIO) -> None:
             + (f" ({n} violations, e.g. {res['violations'][0]})" if n else "")
             + "\n"
         )
+    for name, res in (report.get("expectations") or {}).items():
+        mark = "ok  " if res["ok"] else "FAIL"
+        out.write(f"  [{mark}] expect {name}: {res['found']} (expected {res['expected']})\n")
+    for name, why in (report.get("skipped_invariants") or {}).items():
+        out.write(f"  [skip] {name}: {why}\n")
+    if report.get("residual_risk"):
+        out.write(f"  residual risk: {report['residual_risk']}\n")
+    contract = report.get("contract")
+    if contract:
+        out.write(
+            f"  contract: {contract['document_type']} named by {contract['key_field']} = "
+            f"{contract['key_pattern']!r}, ack note /{contract['ack_note_regex']}/\n"
+        )
+    if report.get("replay_command"):
+        out.write(f"  replay: {report['replay_command']}\n")
     out.write(f"  verdict: {report['verdict'].upper()}\n")

@@ -1,22 +1,33 @@
-"""The embedded stack: fakesap, fakeshop and the bridge in one process, on free ports.
+"""The stack under test: fakesap, fakeshop, the proxy, a broker, and any bridge.
 
-This is what ``sapchaos demo``, ``sapchaos up`` and the scenarios start by default. The
-wiring is done the way a team would wire a real installation: the webhook is created
-through the shop's REST API (WooCommerce sends its ping), the bridge logs in to the
-Service Layer with a user from fakesap's config, and the oracle later reads only the
-emulators' ``/__admin`` ground truth.
+This is what ``sapchaos demo``, ``sapchaos up`` and the scenarios start. The wiring is done
+the way a team would wire a real installation: the webhook is created through the shop's
+REST API (WooCommerce sends its ping), the bridge logs in to the Service Layer with a user
+from fakesap's config, every link between the bridge and the systems it talks to runs
+through a Toxiproxy-compatible proxy (so a scenario can cut or slow it), and the verdict
+and the quiescence wait read only the emulators' ``/__admin`` ground truth.
+
+The bridge runs either in this process (the reference bridge, fastest) or as a child
+process — the reference bridge (``sapchaos bridge serve``) or anyone's command — which the
+run can ``kill -9`` and restart like a supervisor would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
+import re
+import shlex
+import string
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
@@ -28,9 +39,12 @@ from fakesap.app import create_app as create_sap_app
 from fakesap.config import FakeSapConfig
 from fakesap.faults import FaultsConfig
 from fakeshop.app import create_app as create_shop_app
-from fakeshop.config import DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET, ShopConfig
+from fakeshop.config import ShopConfig
+from sapchaos import defaults
 from sapchaos.logs import get_logger
 from sapchaos.net import free_port
+from scenarios.bridge_process import REFERENCE_BRIDGE_CMD, BridgeEnv, BridgeProcess
+from scenarios.broker_process import BrokerProcess
 from scenarios.oracle import Histories
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.server import toxiproxy
@@ -40,13 +54,25 @@ log = get_logger("scenarios.stack")
 #: the order topics the bridge subscribes to, as a WooCommerce admin would set them up
 ORDER_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
 
+ShopMode = Literal["woo", "magento"]
+BrokerMode = Literal["none", "shared", "own"]
+
+#: the delivery URL template for a foreign bridge (it listens on ``{bridge_port}``)
+DEFAULT_BRIDGE_URL = "http://127.0.0.1:{bridge_port}/"
+#: the reference bridge's ingress path (``bridge.ingress``)
+REFERENCE_BRIDGE_URL = "http://127.0.0.1:{bridge_port}" + defaults.WEBHOOK_PATH
+
+
+class StackError(RuntimeError):
+    """The stack cannot start or cannot do what was asked (a one-line reason)."""
+
 
 @dataclass
 class StackSettings:
     """What to start and how. Every random choice downstream derives from ``seed``."""
 
     seed: int = 42
-    #: bridge store DSN; None → a SQLite file in a temporary directory
+    #: bridge store DSN; None → a SQLite file in the run's state directory
     store_dsn: str | None = None
     #: webhook topics to subscribe the bridge to
     topics: tuple[str, ...] = ("order.created",)
@@ -62,118 +88,368 @@ class StackSettings:
     sap_total_timeout_s: float = 10.0
     lease_s: float = 20.0
     bridge_overrides: dict[str, Any] = field(default_factory=dict)
-    #: route bridge→SAP, bridge→shop and shop→bridge through a Toxiproxy-compatible proxy
-    #: (embedded unless ``toxiproxy_url`` names a real one), so scenarios can cut links
+    #: route bridge→SAP, bridge→shop, shop→bridge (and bridge→broker) through a
+    #: Toxiproxy-compatible proxy (embedded unless ``toxiproxy_url`` names a real one)
     proxy: bool = True
     toxiproxy_url: str | None = None
+    #: the bridge under test as a shell command (placeholders: ``scenarios.bridge_process``);
+    #: None → the reference bridge
+    bridge_cmd: str | None = None
+    #: run the reference bridge as a child process (forced when ``bridge_cmd`` is set)
+    bridge_process: bool = False
+    #: start no bridge at all (``sapchaos up --no-bridge``: the user runs their own)
+    no_bridge: bool = False
+    #: the webhook delivery URL template (``{bridge_port}``); None → ``/`` for a foreign
+    #: bridge, ``/webhooks/woocommerce`` for the reference bridge. Its host:port is
+    #: rewritten to the proxy's shop→bridge link when the proxy runs.
+    bridge_url: str | None = None
+    #: fixed ports ``port_base`` … ``port_base + 8`` (see ``PORT_OFFSETS``); None → free ports
+    port_base: int | None = None
+    #: ``woo``: webhooks; ``magento``: fakeshop publishes Magento events to the broker
+    shop_mode: ShopMode = "woo"
+    #: ``own``: a Mosquitto child process the run may kill; ``shared``: ``shared_broker_url``
+    broker: BrokerMode = "none"
+    shared_broker_url: str = defaults.MQTT_URL
+    #: fakesap keeps its documents in SQLite in the run folder (needed by ``restart_sap``)
+    sap_persist: bool = False
+    #: where logs and state of the run go; None → a temporary directory removed at stop
+    run_dir: Path | None = None
+    #: how long a child bridge may take to listen on its port
+    ready_timeout_s: float = 30.0
+    #: ``wait_quiescent``'s default quiet period: nothing changed in the ground truth for
+    #: this long (and no delivery pending) ends the wait even if orders are missing
+    quiet_s: float = 10.0
+    #: how the bridge's work is recognised (``scenarios.oracle.contract.Contract`` or any
+    #: object with its attributes); None → the reference bridge's conventions
+    contract: Any = None
+
+    def effective_broker(self) -> BrokerMode:
+        """Magento mode needs a broker; without one asked for, it gets its own."""
+        if self.shop_mode == "magento" and self.broker == "none":
+            return "own"
+        return self.broker
+
+    def runs_bridge_as_process(self) -> bool:
+        return not self.no_bridge and (self.bridge_process or self.bridge_cmd is not None)
 
 
-#: the proxied links: name → which side listens (the client's view) and which upstream
-LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge")
+#: ``port_base`` + offset for each service and proxy listener
+PORT_OFFSETS: dict[str, int] = {
+    "sap": 0,
+    "shop": 1,
+    "bridge": 2,
+    "proxy_api": 3,
+    "shop_to_bridge": 4,
+    "bridge_to_sap": 5,
+    "bridge_to_shop": 6,
+    "bridge_to_broker": 7,
+    "broker": 8,
+}
 
 
+def plan_ports(port_base: int | None) -> dict[str, int]:
+    """Fixed ports from ``port_base``, or free ones (0 = the proxy picks, like Toxiproxy)."""
+    if port_base is None:
+        return {
+            name: (0 if name == "proxy_api" or "_to_" in name else free_port())
+            for name in PORT_OFFSETS
+        }
+    top = port_base + max(PORT_OFFSETS.values())
+    if port_base < 1024 or top > 65535:
+        raise StackError(f"--port-base {port_base}: needs 1024 ≤ N and N+8 ≤ 65535")
+    return {name: port_base + off for name, off in PORT_OFFSETS.items()}
+
+
+#: the proxied links
+LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge", "bridge_to_broker")
+
+
+# -- progress from ground truth ------------------------------------------------------------
+def _key_regex(pattern: str, prefix: str) -> re.Pattern[str]:
+    """``{prefix}:{id}:order`` → a regex matching such keys (the id or number in group 1)."""
+    out = ""
+    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
+        out += re.escape(literal)
+        if name == "prefix":
+            out += re.escape(prefix)
+        elif name in ("id", "number"):
+            out += "(.+?)"
+        elif name is not None:
+            out += ".*?"
+    return re.compile(out)
+
+
+@dataclass
+class GroundTruthProgress:
+    """Counts orders, SAP documents and acknowledgements from the emulators' ground truth,
+    reading only what is new since the last call (``?since=`` cursors and counters).
+
+    The rules come from the contract (duck-typed: ``key_field``, ``key_pattern``,
+    ``prefix``, ``document_type``, ``ack_note_regex``, ``ack_meta_key``).
+    """
+
+    contract: Any = None
+    shop_cursor: int = 0
+    sap_cursor: int = 0
+    acked: set[int] = field(default_factory=set)
+    in_sap: set[str] = field(default_factory=set)
+    #: the raw counters of the last read; any change means "not quiet"
+    signature: tuple[Any, ...] = ()
+    #: deliveries or broker messages still on their way (not quiet either)
+    busy: bool = False
+    orders: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        c = self.contract
+        self.key_field = str(getattr(c, "key_field", "U_IdemKey"))
+        self.document_type = str(getattr(c, "document_type", "Orders"))
+        prefix = str(getattr(c, "prefix", "wc"))
+        self.key_re = _key_regex(str(getattr(c, "key_pattern", "{prefix}:{id}:order")), prefix)
+        self.ack_re = re.compile(
+            str(getattr(c, "ack_note_regex", r"SAP sales order (\d+) created"))
+        )
+        self.ack_meta_key: str | None = getattr(c, "ack_meta_key", None)
+
+    def set_prefix(self, prefix: str) -> None:
+        """Magento orders are keyed ``mg:…`` by default."""
+        if getattr(self.contract, "prefix", None) is None:
+            self.key_re = _key_regex(
+                str(getattr(self.contract, "key_pattern", "{prefix}:{id}:order")), prefix
+            )
+
+    def add_received(self, rows: list[dict[str, Any]]) -> None:
+        for rec in rows:
+            oid = rec.get("order_id")
+            if oid is None:
+                continue
+            data = rec.get("data") or {}
+            kind = rec.get("kind")
+            if kind in ("note", "comment"):
+                text = str(data.get("note", data.get("comment", "")))
+                if self.ack_re.search(text):
+                    self.acked.add(int(oid))
+            elif kind == "meta" and self.ack_meta_key:
+                for m in data.get("meta_data") or []:
+                    if isinstance(m, dict) and m.get("key") == self.ack_meta_key and m.get("value"):
+                        self.acked.add(int(oid))
+
+    def add_documents(self, rows: list[dict[str, Any]]) -> None:
+        for rec in rows:
+            if rec.get("entity_set") != self.document_type:
+                continue
+            value = (rec.get("document") or {}).get(self.key_field)
+            if value and self.key_re.fullmatch(str(value)):
+                self.in_sap.add(str(value))
+
+    def counters(self) -> dict[str, int]:
+        return {"orders": self.orders, "in_sap": len(self.in_sap), "acknowledged": len(self.acked)}
+
+
+# -- the stack -------------------------------------------------------------------------
 @dataclass
 class EmbeddedStack:
     """Start with ``async with EmbeddedStack(settings) as stack:``."""
 
     settings: StackSettings
+    #: direct roots of the emulators (for ``/__admin``; clients use ``env``'s proxied URLs)
     sap_url: str = ""
     shop_url: str = ""
+    #: the in-process reference bridge (None when the bridge runs as a process or not at all)
     bridge: BridgeRuntime | None = None
+    #: the bridge child process (when ``settings.runs_bridge_as_process()``)
+    bridge_proc: BridgeProcess | None = None
+    #: the own Mosquitto (``broker="own"``)
+    broker_proc: BrokerProcess | None = None
     #: the proxy's API client when ``settings.proxy`` (drive partitions and toxics with it)
     proxy: ToxiproxyClient | None = None
     #: link name → the address clients connect to (``host:port``)
     links: dict[str, str] = field(default_factory=dict)
+    #: what the bridge is given (placeholders / SAPCHAOS_* variables)
+    env: BridgeEnv | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    run_dir: Path = Path()
+    broker_url: str | None = None
+    progress: GroundTruthProgress = field(default_factory=GroundTruthProgress)
     _exit: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
-    _runners: list[web.AppRunner] = field(default_factory=list)
+    _shop_runner: web.AppRunner | None = None
+    _sap_runner: web.AppRunner | None = None
+    _sap_cfg: FakeSapConfig | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _http: aiohttp.ClientSession | None = None
-    _webhook_url: str = ""
+    _bridge_cfg: BridgeConfig | None = None
+    _fired_before_restart: dict[str, int] = field(default_factory=dict)
 
     async def __aenter__(self) -> EmbeddedStack:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    @property
+    def proxy_url(self) -> str | None:
+        return self.proxy.url if self.proxy is not None else None
+
+    @property
+    def bridge_log(self) -> Path:
+        return self.run_dir / "bridge.log"
+
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        if s.run_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sapchaos-run-")
+            self.run_dir = Path(self._tmp.name)
+        else:
+            self.run_dir = Path(s.run_dir)
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.ports = plan_ports(s.port_base)
+        self.progress = GroundTruthProgress(s.contract)
+        if s.shop_mode == "magento":
+            self.progress.set_prefix("mg")
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        sap_cfg = FakeSapConfig(
+
+        broker = s.effective_broker()
+        if broker == "own":
+            self.broker_proc = BrokerProcess(self.run_dir / "broker", self.ports["broker"])
+            await self.broker_proc.start()
+            self.broker_url = self.broker_proc.url
+        elif broker == "shared":
+            self.broker_url = s.shared_broker_url
+
+        self._sap_cfg = FakeSapConfig(
             seed=s.seed,
             uniqueness_guard_udf="U_IdemKey" if s.uniqueness_guard else None,
             faults=FaultsConfig(seed=s.seed),
+            persist_path=str(self.run_dir / "fakesap.sqlite") if s.sap_persist else None,
         )
-        self.sap_url = await self._serve(create_sap_app(sap_cfg))
+        self._sap_runner, self.sap_url = await self._serve(
+            create_sap_app(self._sap_cfg), self.ports["sap"], "fakesap"
+        )
         shop_cfg = ShopConfig(seed=s.seed)
-        self.shop_url = await self._serve(create_shop_app(shop_cfg))
-
-        bridge_port = free_port()
-        sap_for_bridge, shop_for_bridge, bridge_for_shop = (
-            self.sap_url,
-            self.shop_url,
-            f"http://127.0.0.1:{bridge_port}",
+        if s.shop_mode == "magento":
+            assert self.broker_url is not None
+            shop_cfg = dataclasses.replace(shop_cfg, magento=True, mqtt_url=self.broker_url)
+        self._shop_runner, self.shop_url = await self._serve(
+            create_shop_app(shop_cfg), self.ports["shop"], "fakeshop"
         )
-        if s.proxy:
-            self.proxy = await self._exit.enter_async_context(
-                toxiproxy(s.toxiproxy_url, seed=s.seed)
-            )
-            upstreams = {
-                "bridge_to_sap": self.sap_url,
-                "bridge_to_shop": self.shop_url,
-                "shop_to_bridge": bridge_for_shop,
-            }
-            for name, url in upstreams.items():
-                created = await self.proxy.create(name, url.removeprefix("http://"))
-                self.links[name] = str(created["listen"])
-            sap_for_bridge = f"http://{self.links['bridge_to_sap']}"
-            shop_for_bridge = f"http://{self.links['bridge_to_shop']}"
-            bridge_for_shop = f"http://{self.links['shop_to_bridge']}"
-        self._webhook_url = f"{bridge_for_shop}/webhooks/woocommerce"
 
-        dsn = s.store_dsn
-        if dsn is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="sapchaos-")
-            dsn = f"sqlite:///{Path(self._tmp.name) / 'bridge.sqlite'}"
-        company = sap_cfg.companies[0]
-        user, password = next(iter(company.users.items()))
-        bridge_cfg = BridgeConfig(
-            store_dsn=dsn,
-            sap_base_url=f"{sap_for_bridge}/b1s/v1",
-            sap_company=company.db,
-            sap_user=user,
-            sap_password=password,
-            sap_total_timeout_s=s.sap_total_timeout_s,
-            lease_s=s.lease_s,
-            shop_base_url=shop_for_bridge,
-            shop_consumer_key=DEFAULT_CONSUMER_KEY,
-            shop_consumer_secret=DEFAULT_CONSUMER_SECRET,
-            webhook_secrets=(s.webhook_secret,),
-            host="127.0.0.1",
-            port=bridge_port,
-            workers=s.workers,
-        ).replace(**s.bridge_overrides)
-        self.bridge = BridgeRuntime(bridge_cfg, seed=s.seed)
-        await self.bridge.start()
-
-        await self._subscribe_webhooks()
+        await self._start_proxy()
+        self.env = self._bridge_env()
+        if not s.no_bridge:
+            await self.start_bridge()
+        if s.shop_mode == "woo":
+            await self._subscribe_webhooks()
         if s.shop_chaos:
             await self._admin("PUT", f"{self.shop_url}/__admin/chaos", s.shop_chaos)
         for rule in s.sap_fault_rules:
             await self._admin("POST", f"{self.sap_url}/__admin/faults", rule)
-        log.info("stack started", sap=self.sap_url, shop=self.shop_url, bridge=self.bridge.url)
+        log.info(
+            "stack started",
+            sap=self.sap_url,
+            shop=self.shop_url,
+            bridge_port=self.env.bridge_port,
+            run_dir=str(self.run_dir),
+        )
+
+    async def _start_proxy(self) -> None:
+        s = self.settings
+        upstreams = {
+            "bridge_to_sap": self.sap_url.removeprefix("http://"),
+            "bridge_to_shop": self.shop_url.removeprefix("http://"),
+            "shop_to_bridge": f"127.0.0.1:{self.ports['bridge']}",
+        }
+        if self.broker_url is not None:
+            b = urlsplit(self.broker_url)
+            upstreams["bridge_to_broker"] = f"{b.hostname}:{b.port or 1883}"
+        if not s.proxy:
+            self.links = dict(upstreams)
+            return
+        try:
+            self.proxy = await self._exit.enter_async_context(
+                toxiproxy(s.toxiproxy_url, port=self.ports["proxy_api"], seed=s.seed)
+            )
+        except OSError as exc:
+            raise StackError(
+                f"the proxy API cannot listen on port {self.ports['proxy_api']}: {exc.strerror}"
+            ) from None
+        for name, upstream in upstreams.items():
+            created = await self.proxy.create(
+                name, upstream, listen=f"127.0.0.1:{self.ports[name]}"
+            )
+            self.links[name] = str(created["listen"])
+
+    def _delivery_url(self) -> str:
+        s = self.settings
+        template = s.bridge_url or (
+            REFERENCE_BRIDGE_URL if s.bridge_cmd is None and not s.no_bridge else DEFAULT_BRIDGE_URL
+        )
+        url = template.replace("{bridge_port}", str(self.ports["bridge"]))
+        parts = urlsplit(url)
+        direct = {f"127.0.0.1:{self.ports['bridge']}", f"localhost:{self.ports['bridge']}"}
+        if self.proxy is not None and parts.netloc in direct:
+            url = urlunsplit(parts._replace(netloc=self.links["shop_to_bridge"]))
+        return url
+
+    def _bridge_env(self) -> BridgeEnv:
+        assert self._sap_cfg is not None
+        company = self._sap_cfg.companies[0]
+        user, password = next(iter(company.users.items()))
+        mqtt = self.links.get("bridge_to_broker")
+        return BridgeEnv(
+            bridge_port=self.ports["bridge"],
+            bridge_url=self._delivery_url(),
+            sap_url=f"http://{self.links['bridge_to_sap']}/b1s/v1",
+            sap_company=company.db,
+            sap_user=user,
+            sap_password=password,
+            shop_url=f"http://{self.links['bridge_to_shop']}",
+            shop_key=defaults.SHOP_KEY,
+            shop_secret=defaults.SHOP_SECRET,
+            webhook_secret=self.settings.webhook_secret,
+            card_code=defaults.SAP_CARD_CODE,
+            mqtt_url=f"mqtt://{mqtt}" if mqtt else defaults.MQTT_URL,
+            state_dir=self.run_dir / "bridge-state",
+        )
+
+    def _roles(self) -> tuple[str, ...]:
+        if self.settings.shop_mode != "magento":
+            return ("ingress", "worker", "poller")
+        import bridge.config as bc
+
+        magento = getattr(bc, "DEFAULT_ROLES", {}).get(
+            "magento", ("worker", "subscriber", "relay", "poller")
+        )
+        # the ingress serves /healthz on the bridge port (the harness's readiness check)
+        return ("ingress", *(r for r in magento if r != "ingress"))
+
+    def _bridge_settings(self) -> dict[str, Any]:
+        """The reference bridge's tuning for this run (in-process config or TOML file)."""
+        s = self.settings
+        return {
+            "workers": s.workers,
+            "sap_total_timeout_s": s.sap_total_timeout_s,
+            "lease_s": s.lease_s,
+            "roles": self._roles(),
+            **s.bridge_overrides,
+        }
 
     async def stop(self) -> None:
-        if self.bridge is not None:
-            await self.bridge.stop()
-            self.bridge = None
+        with contextlib.suppress(Exception):
+            await self._stop_bridge()
         await self._exit.aclose()
         self.proxy = None
-        for runner in reversed(self._runners):
-            await runner.cleanup()
-        self._runners.clear()
+        for runner in (self._shop_runner, self._sap_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._shop_runner = self._sap_runner = None
+        if self.broker_proc is not None:
+            await self.broker_proc.stop()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -181,18 +457,151 @@ class EmbeddedStack:
             self._tmp.cleanup()
             self._tmp = None
 
-    async def _serve(self, app: web.Application) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    async def _serve(self, app: web.Application, port: int, what: str) -> tuple[web.AppRunner, str]:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        self._runners.append(runner)
-        return f"http://127.0.0.1:{port}"
+        try:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise StackError(f"{what} cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+        return runner, f"http://127.0.0.1:{port}"
+
+    # -- the bridge ------------------------------------------------------------------
+    def _bridge_command(self) -> str:
+        s = self.settings
+        if s.bridge_cmd is not None:
+            return s.bridge_cmd
+        conf = self.run_dir / "bridge.toml"
+        conf.write_text(_bridge_toml(self._bridge_settings()))
+        cmd = f"{REFERENCE_BRIDGE_CMD} --config {_literal(str(conf))} --seed {s.seed}"
+        if s.store_dsn is not None:
+            cmd += f" --store {_literal(s.store_dsn)}"
+        return cmd
+
+    async def start_bridge(self) -> None:
+        """Start the bridge (again): a child process, or the in-process reference bridge."""
+        s = self.settings
+        assert self.env is not None
+        if s.no_bridge:
+            raise StackError("this stack runs no bridge (no_bridge)")
+        if s.runs_bridge_as_process():
+            if self.bridge_proc is None:
+                self.bridge_proc = BridgeProcess(
+                    self._bridge_command(),
+                    self.env,
+                    self.bridge_log,
+                    ready_timeout_s=s.ready_timeout_s,
+                )
+            await self.bridge_proc.start()
+            return
+        if self.bridge is not None:
+            raise StackError("the in-process bridge is already running")
+        cfg = self._in_process_config()
+        self.bridge = BridgeRuntime(cfg, seed=s.seed)
+        await self.bridge.start()
+
+    def _in_process_config(self) -> BridgeConfig:
+        if self._bridge_cfg is not None:
+            return self._bridge_cfg
+        s, env = self.settings, self.env
+        assert env is not None
+        dsn = s.store_dsn or f"sqlite:///{env.state_dir / 'bridge.sqlite'}"
+        env.state_dir.mkdir(parents=True, exist_ok=True)
+        self._bridge_cfg = BridgeConfig(
+            store_dsn=dsn,
+            sap_base_url=env.sap_url,
+            sap_company=env.sap_company,
+            sap_user=env.sap_user,
+            sap_password=env.sap_password,
+            shop_base_url=env.shop_url,
+            shop_consumer_key=env.shop_key,
+            shop_consumer_secret=env.shop_secret,
+            webhook_secrets=(env.webhook_secret,),
+            webhook_delivery_url=env.bridge_url,
+            guest_card_code=env.card_code,
+            mqtt_url=env.mqtt_url,
+            host="127.0.0.1",
+            port=env.bridge_port,
+            sap_total_timeout_s=s.sap_total_timeout_s,
+            lease_s=s.lease_s,
+        ).replace(**self._bridge_settings())
+        return self._bridge_cfg
+
+    async def kill_bridge(self) -> None:
+        """``kill -9`` the bridge (a child process only: nothing of it runs its cleanup)."""
+        if self.bridge_proc is None:
+            raise StackError(
+                "kill_bridge needs the bridge as a child process (bridge_process=True)"
+            )
+        await self.bridge_proc.kill()
+
+    async def restart_bridge(self) -> None:
+        """``kill -9`` and start again on the same store (in-process: a graceful restart)."""
+        if self.bridge_proc is not None:
+            await self.bridge_proc.restart()
+            return
+        await self._stop_bridge()
+        await self.start_bridge()
+
+    async def stop_bridge(self) -> None:
+        """A supervisor's stop (``SIGTERM``, then ``SIGKILL`` after a grace period)."""
+        await self._stop_bridge()
+
+    async def _stop_bridge(self) -> None:
+        if self.bridge_proc is not None:
+            await self.bridge_proc.stop()
+        if self.bridge is not None:
+            await self.bridge.stop()
+            self.bridge = None
+
+    # -- SAP and broker faults ---------------------------------------------------------
+    async def restart_sap(self) -> None:
+        """Restart fakesap on the same port with its persisted documents, as a Service Layer
+        restart does: every session is gone (clients get 401 and log in again), open
+        connections are reset, documents stay. Installed fault rules are put back."""
+        if not self.settings.sap_persist:
+            raise StackError("restart_sap needs sap_persist=True (documents survive a restart)")
+        assert self._sap_runner is not None and self._sap_cfg is not None
+        rules = (await self._admin("GET", f"{self.sap_url}/__admin/faults")).get("rules", [])
+        for r in rules:
+            rid = str(r.get("id"))
+            self._fired_before_restart[rid] = self._fired_before_restart.get(rid, 0) + int(
+                r.get("fired", 0) or 0
+            )
+        await self._sap_runner.cleanup()
+        self._sap_runner = None
+        cfg = dataclasses.replace(self._sap_cfg, faults=FaultsConfig(seed=self.settings.seed))
+        self._sap_runner, _ = await self._serve(create_sap_app(cfg), self.ports["sap"], "fakesap")
+        from fakesap.faults.rules import RULE_FIELDS
+
+        for r in rules:
+            await self._admin(
+                "POST",
+                f"{self.sap_url}/__admin/faults",
+                {k: v for k, v in r.items() if k in RULE_FIELDS},
+            )
+
+    def _need_broker(self) -> BrokerProcess:
+        if self.broker_proc is None:
+            raise StackError("broker faults need the run's own broker (broker='own')")
+        return self.broker_proc
+
+    async def kill_broker(self) -> None:
+        """``kill -9`` mosquitto: unsaved sessions and queued messages are lost."""
+        await self._need_broker().kill()
+
+    async def stop_broker(self) -> None:
+        """Stop mosquitto cleanly (it saves its persistence file)."""
+        await self._need_broker().stop()
+
+    async def start_broker(self) -> None:
+        await self._need_broker().start()
 
     async def _subscribe_webhooks(self) -> None:
         """Create the webhooks through the shop's REST API, as a shop admin would."""
-        assert self.bridge is not None
-        async with WooClient(self.shop_url, DEFAULT_CONSUMER_KEY, DEFAULT_CONSUMER_SECRET) as woo:
+        assert self.env is not None
+        async with WooClient(self.shop_url, defaults.SHOP_KEY, defaults.SHOP_SECRET) as woo:
             for topic in self.settings.topics:
                 await woo.request(
                     "POST",
@@ -200,7 +609,7 @@ class EmbeddedStack:
                     {
                         "name": f"sapchaos bridge {topic}",
                         "topic": topic,
-                        "delivery_url": self._webhook_url,
+                        "delivery_url": self.env.bridge_url,
                         "secret": self.settings.webhook_secret,
                         "status": "active",
                     },
@@ -212,7 +621,7 @@ class EmbeddedStack:
         async with self._http.request(method, url, json=body) as resp:
             data = await resp.json(content_type=None)
             if resp.status >= 400:
-                raise RuntimeError(f"{method} {url} → {resp.status}: {data}")
+                raise StackError(f"{method} {url} → {resp.status}: {data}")
             return data
 
     async def generate_orders(self, count: int) -> None:
@@ -231,39 +640,132 @@ class EmbeddedStack:
         )
 
     async def fault_history(self) -> list[dict[str, Any]]:
+        """fakesap's fault rules with how often each fired (summed over SAP restarts)."""
         data = await self._admin("GET", f"{self.sap_url}/__admin/faults")
-        return list(data.get("rules", []))
+        rules = [dict(r) for r in data.get("rules", [])]
+        for r in rules:
+            r["fired"] = int(r.get("fired", 0) or 0) + self._fired_before_restart.get(
+                str(r.get("id")), 0
+            )
+        return rules
+
+    async def counters(self) -> dict[str, int]:
+        """``{"orders", "in_sap", "acknowledged"}`` from the ground truth, reading only what
+        changed since the last call (two counter requests, plus the new records)."""
+        p = self.progress
+        async with p.lock:
+            shop = await self._admin("GET", f"{self.shop_url}/__admin/stats")
+            sap = await self._admin("GET", f"{self.sap_url}/__admin/health")
+            if shop["received"] < p.shop_cursor:  # the shop was reset
+                p.shop_cursor, p.acked = 0, set()
+            if shop["received"] > p.shop_cursor:
+                new = await self._admin(
+                    "GET", f"{self.shop_url}/__admin/received?since={p.shop_cursor}"
+                )
+                p.add_received(new["received"])
+                p.shop_cursor = int(new["next"])
+            if sap["documents"] < p.sap_cursor:  # fakesap was reset
+                p.sap_cursor, p.in_sap = 0, set()
+            if sap["documents"] > p.sap_cursor:
+                new = await self._admin(
+                    "GET",
+                    f"{self.sap_url}/__admin/documents?since={p.sap_cursor}"
+                    f"&entity_set={p.document_type}",
+                )
+                p.add_documents(new["documents"])
+                p.sap_cursor = int(new["next"])
+            p.orders = int(shop["orders"])
+            p.busy = bool(shop["pending_deliveries"] or shop.get("magento_pending"))
+            p.signature = (
+                shop["orders"],
+                shop["changes"],
+                shop["deliveries"],
+                shop["pending_deliveries"],
+                shop["received"],
+                shop.get("events", 0),
+                shop.get("magento_pending", 0),
+                sap["documents"],
+                sap.get("writes", 0),
+            )
+            return p.counters()
 
     async def wait_quiescent(
         self,
         expected_orders: int,
         timeout_s: float = 120.0,
-        quiet_s: float = 1.0,
+        quiet_s: float | None = None,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        poll_s: float = 0.1,
+        settle_s: float = 0.3,
     ) -> bool:
-        """Wait until every order is acknowledged in the shop, or nothing changed for a while.
+        """Wait until every order is acknowledged in the shop, or nothing moves any more.
 
-        Judged from the shop's ground truth only (notes received), so the same wait works
-        for someone else's bridge; ``quiet_s`` of silence after the bridge's own store says
-        it is idle ends the wait early when orders are lost rather than slow.
+        Judged from the emulators' ground truth only (counters and the records new since
+        the last look), so the same wait works for anyone's bridge. True: at least
+        ``expected_orders`` orders exist and are acknowledged, and nothing changed for
+        ``settle_s``. False: nothing changed in the ground truth (orders, deliveries,
+        writes back to the shop, SAP writes) and no delivery was pending for ``quiet_s``
+        (the bridge lost orders or stopped), or ``timeout_s`` passed. ``progress`` gets
+        (acknowledged, expected) on each look.
         """
-        deadline = time.monotonic() + timeout_s
-        last = -1
-        changed_at = time.monotonic()
-        while time.monotonic() < deadline:
-            h = await self.histories()
-            acked = len(h.confirmation_notes())
+        quiet = self.settings.quiet_s if quiet_s is None else quiet_s
+        start = time.monotonic()
+        deadline = start + timeout_s
+        last: tuple[Any, ...] | None = None
+        changed_at = start
+        while True:
+            c = await self.counters()
+            now = time.monotonic()
             if progress is not None:
-                progress(acked, expected_orders)
-            if acked >= expected_orders and len(h.shop_orders) >= expected_orders:
-                return True
-            if acked != last:
-                last, changed_at = acked, time.monotonic()
-            elif (
-                time.monotonic() - changed_at > max(quiet_s, 5.0)
-                and self.bridge is not None
-                and await self.bridge.wait_idle(timeout_s=0.5, settle_s=0.2)
+                progress(c["acknowledged"], expected_orders)
+            if self.progress.signature != last or self.progress.busy:
+                last, changed_at = self.progress.signature, now
+            still = now - changed_at
+            if (
+                c["acknowledged"] >= expected_orders
+                and c["orders"] >= expected_orders
+                and still >= settle_s
             ):
+                return True
+            if still >= quiet or now >= deadline:
+                log.info("quiescence without every acknowledgement", **c, quiet_s=quiet)
                 return False
-            await asyncio.sleep(0.2)
-        return False
+            await asyncio.sleep(poll_s)
+
+
+def _literal(text: str) -> str:
+    """A value for a command template: shell-quoted, braces doubled (no placeholders)."""
+    return shlex.quote(text).replace("{", "{{").replace("}", "}}")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _bridge_toml(settings: dict[str, Any]) -> str:
+    """A ``[bridge]`` table (nested policies as sub-tables) for ``bridge serve --config``."""
+    flat = [
+        f"{k} = {_toml_value(v)}" for k, v in settings.items() if not _is_table(v) and v is not None
+    ]
+    out = ["[bridge]", *flat]
+    for k, v in settings.items():
+        if _is_table(v):
+            table = dict(v) if isinstance(v, dict) else dataclasses.asdict(v)
+            out.append(f"\n[bridge.{k}]")
+            out.extend(f"{kk} = {_toml_value(vv)}" for kk, vv in table.items())
+    return "\n".join(out) + "\n"
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    )

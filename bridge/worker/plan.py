@@ -24,11 +24,12 @@ from bridge.keys import (
 )
 from bridge.order import OrderPayload
 from bridge.store.base import LedgerRow
+from sapchaos.policy import END_STATUSES, SYNC_STATUSES
 
-#: shop statuses for which an SAP sales order should exist
-CREATE_STATUSES = frozenset({"pending", "processing", "on-hold", "completed"})
-#: shop statuses that mean "this order will not be fulfilled"
-CANCEL_STATUSES = frozenset({"cancelled", "failed", "refunded", "trash"})
+#: shop statuses for which an SAP sales order should exist (the policy the oracle shares)
+CREATE_STATUSES = SYNC_STATUSES
+#: shop statuses that mean "this order will not be fulfilled" (``sapchaos.policy``)
+CANCEL_STATUSES = END_STATUSES
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""A scenario's expectations besides the invariants: each a small check registered in
+``EXPECTATIONS``, reported as ``name → {ok, expected, found}`` (report.json, JUnit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from scenarios.oracle import Verdict
+from scenarios.schema import Scenario
+
+Result = dict[str, Any]
+Check = Callable[[Scenario, Verdict, bool, "float | None"], "Result | None"]
+
+
+def settled(s: Scenario, v: Verdict, ok: bool, _drain: float | None) -> Result:
+    """The ground truth stopped moving before ``expect.timeout_s`` (else the verdict judges
+    a stack still at work, and says so)."""
+    return {
+        "ok": ok,
+        "expected": f"quiet within {s.expect.timeout_s:g} s",
+        "found": "quiet" if ok else "still moving",
+    }
+
+
+def tta_p95(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result | None:
+    """Time-to-acknowledge p95 at or under ``expect.tta_p95_ms``."""
+    if s.expect.tta_p95_ms is None:
+        return None
+    found = v.tta_ms.get("p95", 0.0)
+    return {
+        "ok": found <= s.expect.tta_p95_ms,
+        "expected": f"<= {s.expect.tta_p95_ms:g} ms",
+        "found": f"{found:g} ms",
+    }
+
+
+def drain(s: Scenario, v: Verdict, _ok: bool, drain_s: float | None) -> Result | None:
+    """Seconds from the last heal until the ground truth was quiet, at most ``expect.drain_s``."""
+    if s.expect.drain_s is None:
+        return None
+    ok = drain_s is not None and drain_s <= s.expect.drain_s
+    return {
+        "ok": ok,
+        "expected": f"<= {s.expect.drain_s:g} s",
+        "found": "n/a" if drain_s is None else f"{drain_s:g} s",
+    }
+
+
+def dlq(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result:
+    """Dead letters: exactly ``expect.dlq`` (0 when the file says nothing)."""
+    want = s.expect.dlq if s.expect.dlq is not None else 0
+    found = int(v.counts.get("dlq", 0))
+    return {"ok": found == want, "expected": want, "found": found}
+
+
+EXPECTATIONS: dict[str, Check] = {
+    "settled": settled,
+    "tta_p95": tta_p95,
+    "drain_after_heal": drain,
+    "dlq_entries": dlq,
+}
+
+
+def check_expectations(
+    scenario: Scenario, verdict: Verdict, *, settled: bool, drain_s: float | None
+) -> dict[str, Result]:
+    out: dict[str, Result] = {}
+    for name, check in EXPECTATIONS.items():
+        res = check(scenario, verdict, settled, drain_s)
+        if res is not None:
+            out[name] = res
+    return out
