@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "fakeshop.cli",  # fakeshop serve
     "bridge.cli",  # bridge serve, dlq, quarantine
     "scenarios.proxy.cli",  # proxy serve
+    "scenarios.loadtest",  # load (Locust + oracle)
     "scenarios.oracle_cli",  # oracle judge
 )
 
