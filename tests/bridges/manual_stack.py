@@ -51,14 +51,22 @@ class ManualStack:
         notes = self.admin("GET", f"{self.shop}/__admin/received")["received"]
         return len(orders), len(docs), len(notes)
 
-    def wait_quiet(self, quiet_s: float = 3.0, timeout_s: float = 120.0) -> None:
+    def wait_quiet(
+        self,
+        quiet_s: float = 3.0,
+        timeout_s: float = 120.0,
+        at_least: tuple[int, int, int] = (0, 0, 0),
+    ) -> None:
+        """Until (orders, SAP documents, writes back) reach ``at_least`` and stop changing."""
         deadline = time.monotonic() + timeout_s
         last, since = None, time.monotonic()
         while time.monotonic() < deadline:
             now = self.counters()
             if now != last:
                 last, since = now, time.monotonic()
-            elif time.monotonic() - since >= quiet_s:
+            elif time.monotonic() - since >= quiet_s and all(
+                a >= b for a, b in zip(now, at_least, strict=True)
+            ):
                 return
             time.sleep(0.3)
 

@@ -32,7 +32,7 @@ def bridged() -> Iterator[ManualStack]:
     """The standalone bridge with its own note wording has synced five orders."""
     with manual_stack(BRIDGE) as st:
         st.generate(5)
-        st.wait_quiet(quiet_s=3.0)
+        st.wait_quiet(quiet_s=2.0, at_least=(5, 5, 5))
         yield st
 
 
