@@ -137,9 +137,7 @@ class MagentoReader:
     unusable: int = 0
 
     async def page(self, since: float, number: int) -> ShopPage:
-        items, total = await self.client.orders_updated_since(
-            _utc(since, " "), number, PAGE_SIZE
-        )
+        items, total = await self.client.orders_updated_since(_utc(since, " "), number, PAGE_SIZE)
         out = []
         for order in items:
             try:

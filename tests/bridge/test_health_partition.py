@@ -57,7 +57,9 @@ async def pg_link() -> AsyncIterator[tuple[ToxiproxyClient, str]]:
 
 
 async def _post(http: aiohttp.ClientSession, url: str, order_id: int) -> tuple[int, dict[str, str]]:
-    body, headers = signed(order_payload(order_id, modified=f"2026-11-23T20:{order_id % 60:02d}:19"))
+    body, headers = signed(
+        order_payload(order_id, modified=f"2026-11-23T20:{order_id % 60:02d}:19")
+    )
     async with http.post(f"{url}/webhooks/woocommerce", data=body, headers=headers) as r:
         await r.read()
         return r.status, dict(r.headers)

@@ -16,7 +16,7 @@ from bridge.runtime import BridgeRuntime
 from sapchaos import defaults
 from sapchaos.catalog import load_catalog
 from sapchaos.net import free_port
-from tests.bridge.stack import bridge_config, settle, stack, wait_until
+from tests.bridge.stack import bridge_config, settle, stack
 
 
 async def test_healthy_run_reconciler_creates_no_job(sqlite_dsn: str) -> None:
