@@ -1,13 +1,18 @@
-"""Benchmark: the embedded Toxiproxy-compatible proxy vs a direct connection.
+"""Benchmark: the embedded Toxiproxy-compatible proxy (each event loop) against a direct
+connection and, when ``--toxiproxy-bin`` names one, the real Toxiproxy.
 
-Workload like the bridge's: keep-alive HTTP requests to an aiohttp server answering a
-~1 KB JSON body (as fakesap/fakeshop do), plus a bulk-bytes stream. The upstream server,
-the proxy and the load client each run in their own process, as with a real Toxiproxy.
-The load client is ``wrk`` when installed (``apt-get install -y wrk``), else several
-processes of an aiohttp client. Each figure is the median of 5 rounds (direct and proxied back to back); no toxics. Shared machines are noisy: run it
-when nothing else is busy, and compare the ratio rather than absolute figures.
+Workloads, no toxics: keep-alive HTTP with a small (1 KB JSON) and a 64 KB body,
+short connections (one request each, ``Connection: close``), one and four bulk TCP
+streams, p50/p99 round-trip latency at a fixed request rate, and the proxy's CPU time per
+keep-alive request (user + system, from /proc: it does not depend on machine load).
+Every variant runs in its own process; each round runs every variant once, in turn
+(alternating), and each figure is the median of the rounds. Ratios are to direct.
 
-    .venv/bin/python load/bench_proxy.py [--seconds 4] [--connections 32] [--rounds 3]
+The HTTP load client is ``wrk`` (``apt-get install -y wrk``) when installed, else an
+asyncio client in one process (slower: it measures less of the proxy's headroom).
+
+    .venv/bin/python load/bench_proxy.py [--rounds 3] [--seconds 1] [--rate 1900]
+        [--toxiproxy-bin /path/to/toxiproxy-server] [--variants direct,asyncio,uvloop]
 """
 
 from __future__ import annotations
@@ -23,98 +28,32 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BULK_BYTES = 256 * 1024 * 1024
-PAYLOAD = json.dumps(
+SMALL = json.dumps(
     {
         "odata.metadata": "$metadata#Orders/@Element",
         "DocEntry": 4711,
-        "DocNum": 1042,
         "CardCode": "C20000",
-        "NumAtCard": "WC-100042",
         "DocumentLines": [
             {"ItemCode": f"A{n:05d}", "Quantity": 2, "LineTotal": "19.90", "VatGroup": "R1"}
-            for n in range(10)
+            for n in range(12)
         ],
     }
 ).encode()
+BIG = b"x" * 65536
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-# --- processes ---------------------------------------------------------------------------
-class RawHttp(asyncio.Protocol):
-    """A minimal keep-alive HTTP/1.1 responder: far faster than any real upstream, so
-    it shows the proxy's own cost (a worst case for the ratio)."""
-
-    RESPONSE = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-        + str(len(PAYLOAD)).encode()
-        + b"\r\n\r\n"
-        + PAYLOAD
-    )
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.pending = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.pending += data
-        count = self.pending.count(b"\r\n\r\n")
-        if count:
-            self.pending = self.pending[self.pending.rfind(b"\r\n\r\n") + 4 :]
-            self.transport.write(self.RESPONSE * count)
-
-
-def run_upstream(http_port: int, raw_port: int, bulk_port: int) -> None:
-    """aiohttp JSON server, raw HTTP server and a bulk-bytes source, in one process."""
-    from aiohttp import web
-
-    async def order(_request: web.Request) -> web.Response:
-        return web.Response(body=PAYLOAD, content_type="application/json")
-
-    async def bulk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if await reader.read(1) == b"G":  # port probes send nothing
-            block = b"x" * (1024 * 1024)
-            for _ in range(BULK_BYTES // len(block)):
-                writer.write(block)
-                await writer.drain()
-        writer.close()
-
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/", order)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", http_port, backlog=1024).start()
-        await asyncio.start_server(bulk, "127.0.0.1", bulk_port)
-        await asyncio.get_running_loop().create_server(RawHttp, "127.0.0.1", raw_port)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-def run_proxy(api_port: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from sapchaos.logs import configure_logging
-    from scenarios.proxy.server import EmbeddedToxiproxy
-
-    configure_logging("WARNING")
-
-    async def main() -> None:
-        async with EmbeddedToxiproxy("127.0.0.1", api_port):
-            await asyncio.Event().wait()
-
-    asyncio.run(main())
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:
@@ -127,6 +66,90 @@ def wait_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"port {port} did not open")
 
 
+# --- the upstream: a fast raw HTTP responder and a bulk source ----------------------------
+def _response(body: bytes, close: bool = False) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    if close:
+        head += "Connection: close\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+class RawHttp(asyncio.Protocol):
+    """Keep-alive HTTP/1.1: ``/big`` answers 64 KB, anything else ~1 KB of JSON. Far
+    faster than a real upstream, so the figures show the proxy's own cost."""
+
+    SMALL = _response(SMALL)
+    BIG = _response(BIG)
+    SMALL_CLOSE = _response(SMALL, close=True)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self.pending = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.pending += data
+        while (end := self.pending.find(b"\r\n\r\n")) >= 0:
+            head, self.pending = self.pending[:end], self.pending[end + 4 :]
+            if b"onnection: close" in head or b"onnection: Close" in head:
+                self.transport.write(self.SMALL_CLOSE)
+                self.transport.close()
+                return
+            self.transport.write(self.BIG if head.startswith(b"GET /big") else self.SMALL)
+
+
+def _bulk_source(listener: socket.socket) -> None:
+    """Blocking threads: each accepted client gets bytes as fast as the kernel takes them."""
+    block = memoryview(b"b" * (1 << 20))
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            try:
+                if conn.recv(1) != b"G":  # port probes send nothing
+                    return
+                while True:
+                    conn.sendall(block)
+            except OSError:
+                pass
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def run_upstream(http_port: int, bulk_port: int) -> None:
+    listener = socket.create_server(("127.0.0.1", bulk_port), backlog=4096)
+    threading.Thread(target=_bulk_source, args=(listener,), daemon=True).start()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_server(RawHttp, "127.0.0.1", http_port, backlog=4096)
+        await asyncio.Event().wait()
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+
+
+# --- the proxies -------------------------------------------------------------------------
+def run_embedded(api_port: int, loop: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from sapchaos.logs import configure_logging
+    from scenarios.proxy.loops import loop_factory
+    from scenarios.proxy.server import EmbeddedToxiproxy
+
+    configure_logging("WARNING")
+
+    async def main() -> None:
+        async with EmbeddedToxiproxy("127.0.0.1", api_port):
+            await asyncio.Event().wait()
+
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        runner.run(main())
+
+
 def create_proxy(api_port: int, name: str, upstream_port: int) -> int:
     body = json.dumps(
         {"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{upstream_port}"}
@@ -136,19 +159,72 @@ def create_proxy(api_port: int, name: str, upstream_port: int) -> int:
         return int(json.loads(resp.read())["listen"].rsplit(":", 1)[1])
 
 
-# --- load clients ------------------------------------------------------------------------
-def wrk_rps(port: int, seconds: float, connections: int) -> float:
+@dataclass
+class Variant:
+    """One way to reach the upstream: directly, or through a proxy process."""
+
+    name: str
+    http_port: int
+    bulk_port: int
+    pid: int | None = None
+    stop: Callable[[], None] = lambda: None
+    results: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, key: str, value: float) -> None:
+        self.results.setdefault(key, []).append(value)
+
+
+def start_embedded(loop: str, http_port: int, bulk_port: int) -> Variant:
+    api_port = free_port()
+    proc = multiprocessing.get_context("spawn").Process(
+        target=run_embedded, args=(api_port, loop), daemon=True
+    )
+    proc.start()
+    wait_port(api_port)
+
+    def stop() -> None:
+        proc.terminate()
+        proc.join(5)
+
+    return Variant(
+        f"proxy-{loop}",
+        create_proxy(api_port, "http", http_port),
+        create_proxy(api_port, "bulk", bulk_port),
+        proc.pid,
+        stop,
+    )
+
+
+def start_toxiproxy(binary: str, http_port: int, bulk_port: int) -> Variant:
+    api_port = free_port()
+    proc = subprocess.Popen(
+        [binary, "-host", "127.0.0.1", "-port", str(api_port)],
+        env={**os.environ, "LOG_LEVEL": "error"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(api_port)
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(5)
+
+    return Variant(
+        "toxiproxy",
+        create_proxy(api_port, "http", http_port),
+        create_proxy(api_port, "bulk", bulk_port),
+        proc.pid,
+        stop,
+    )
+
+
+# --- load ------------------------------------------------------------------------------------
+def wrk(port: int, path: str, seconds: float, connections: int, close: bool) -> float:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    if close:
+        cmd += ["-H", "Connection: close"]
     out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            f"http://127.0.0.1:{port}/",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not match:
@@ -156,46 +232,94 @@ def wrk_rps(port: int, seconds: float, connections: int) -> float:
     return float(match.group(1))
 
 
-def _client_worker(port: int, seconds: float, connections: int, out: multiprocessing.Queue) -> None:
-    import aiohttp
+def py_http(port: int, path: str, seconds: float, connections: int, close: bool) -> float:
+    """Fallback load client (no wrk): asyncio streams, one process."""
+    request = f"GET {path} HTTP/1.1\r\nHost: b\r\n".encode()
+    request += b"Connection: close\r\n\r\n" if close else b"\r\n"
 
-    async def main() -> int:
+    async def user(deadline: float) -> int:
         done = 0
-        deadline = time.monotonic() + seconds
-        conn = aiohttp.TCPConnector(limit=connections)
-        async with aiohttp.ClientSession(connector=conn) as session:
-
-            async def user() -> None:
-                nonlocal done
-                while time.monotonic() < deadline:
-                    async with session.get(f"http://127.0.0.1:{port}/") as resp:
-                        await resp.read()
-                    done += 1
-
-            await asyncio.gather(*(user() for _ in range(connections)))
+        reader = writer = None
+        while time.monotonic() < deadline:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            assert reader is not None
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            done += 1
+            if close:
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
         return done
 
-    out.put(asyncio.run(main()))
+    async def main() -> int:
+        deadline = time.monotonic() + seconds
+        return sum(await asyncio.gather(*(user(deadline) for _ in range(connections))))
+
+    return asyncio.run(main()) / seconds
 
 
-def python_rps(port: int, seconds: float, connections: int, procs: int = 2) -> float:
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(
-            target=_client_worker, args=(port, seconds, connections // procs, queue)
-        )
-        for _ in range(procs)
-    ]
-    for w in workers:
-        w.start()
-    total = sum(queue.get() for _ in workers)
-    for w in workers:
-        w.join()
-    return total / seconds
+def bulk(port: int, streams: int, seconds: float) -> float:
+    """MB/s received over ``streams`` parallel connections for ``seconds``."""
+    totals = [0] * streams
+
+    def one(i: int) -> None:
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"G")
+            buf = bytearray(1 << 20)
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                n = s.recv_into(buf)
+                if not n:
+                    break
+                totals[i] += n
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(totals) / seconds / 1e6
+
+
+def latency(port: int, rate: float, seconds: float) -> tuple[float, float]:
+    """p50 and p99 round trip (ms) of small requests sent at ``rate`` per second over
+    one keep-alive connection (an open-loop schedule: a late request is not skipped)."""
+    request = b"GET / HTTP/1.1\r\nHost: b\r\n\r\n"
+    expected = len(RawHttp.SMALL)
+    samples: list[float] = []
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        interval = 1.0 / rate
+        start = time.perf_counter()
+        n = 0
+        while (now := time.perf_counter()) - start < seconds:
+            due = start + n * interval
+            if due > now:
+                time.sleep(due - now)  # no spinning: a real client sleeps between requests
+                continue
+            sent = time.perf_counter()
+            s.sendall(request)
+            got = 0
+            while got < expected:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise RuntimeError("closed")
+                got += len(chunk)
+            samples.append(time.perf_counter() - sent)
+            n += 1
+    samples.sort()
+    return samples[len(samples) // 2] * 1e3, samples[int(len(samples) * 0.99)] * 1e3
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    """User + system CPU time of a process (Linux /proc)."""
+    if pid is None:
+        return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -203,100 +327,117 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bulk_mbps(port: int) -> float:
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        started = time.perf_counter()
-        s.sendall(b"G")
-        got = 0
-        buf = bytearray(1 << 20)
-        while n := s.recv_into(buf):
-            got += n
-    return got / (time.perf_counter() - started) / 1e6
+# --- main ------------------------------------------------------------------------------------
+ROWS = (
+    ("ka_small", "keep-alive 1 KB", "req/s"),
+    ("ka_big", "keep-alive 64 KB", "req/s"),
+    ("short", "short connections", "req/s"),
+    ("bulk1", "bulk, 1 stream", "MB/s"),
+    ("bulk4", "bulk, 4 streams", "MB/s"),
+    ("p50", "latency p50 @rate", "ms"),
+    ("p99", "latency p99 @rate", "ms"),
+    ("cpu_us", "proxy CPU / request", "us"),
+)
 
 
-# --- main ----------------------------------------------------------------------------------
+def run_round(v: Variant, args: argparse.Namespace, http: Callable[..., float]) -> None:
+    c = args.connections
+    before = cpu_seconds(v.pid)
+    rps = http(v.http_port, "/", args.seconds, c, False)
+    if v.pid is not None:
+        v.add("cpu_us", (cpu_seconds(v.pid) - before) / (rps * max(1, round(args.seconds))) * 1e6)
+    v.add("ka_small", rps)
+    v.add("ka_big", http(v.http_port, "/big", args.seconds, c, False))
+    v.add("short", http(v.http_port, "/", args.seconds, c, True))
+    v.add("bulk1", bulk(v.bulk_port, 1, args.seconds))
+    v.add("bulk4", bulk(v.bulk_port, 4, args.seconds))
+    p50, p99 = latency(v.http_port, args.rate, args.latency_seconds)
+    v.add("p50", p50)
+    v.add("p99", p99)
+
+
+def report(variants: list[Variant]) -> None:
+    direct = variants[0]
+    names = [v.name for v in variants]
+    print(f"\n{'workload':<24}" + "".join(f"{n:>22}" for n in names))
+    for key, label, unit in ROWS:
+        cells = []
+        for v in variants:
+            values = v.results.get(key)
+            if not values:
+                cells.append(f"{'-':>22}")
+                continue
+            med = statistics.median(values)
+            text = f"{med:,.3f}" if unit == "ms" else f"{med:,.0f}"
+            base = direct.results.get(key)
+            if v is not direct and base and key not in ("cpu_us",):
+                if key in ("p50", "p99"):
+                    added = med - statistics.median(base)
+                    text += f" (+{added:.3f})"
+                else:
+                    ratios = [p / d for d, p in zip(base, values, strict=False)]
+                    text += f" ({statistics.median(ratios):.2f}x)"
+            cells.append(f"{text + ' ' + unit:>22}")
+        print(f"{label:<24}" + "".join(cells))
+    print(
+        "\nratios: median of per-round ratios to direct (rounds alternate the variants);"
+        " latency: (+ms added over direct)"
+    )
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per throughput test")
+    parser.add_argument("--latency-seconds", type=float, default=1.5)
+    parser.add_argument("--rate", type=float, default=1900.0, help="latency test, req/s")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variants", default="direct,asyncio,uvloop")
+    parser.add_argument("--toxiproxy-bin", default=None, help="a toxiproxy-server binary")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args()
+    if args.toxiproxy_bin and not shutil.which(args.toxiproxy_bin):
+        parser.error(f"--toxiproxy-bin: {args.toxiproxy_bin} is not an executable")
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-    client = "wrk" if use_wrk else "aiohttp (2 processes)"
+    http = wrk if use_wrk else py_http
 
-    http_port, raw_port, bulk_port, api_port = free_port(), free_port(), free_port(), free_port()
+    http_port, bulk_port = free_port(), free_port()
     ctx = multiprocessing.get_context("spawn")
-    upstream = ctx.Process(target=run_upstream, args=(http_port, raw_port, bulk_port), daemon=True)
-    proxy = ctx.Process(target=run_proxy, args=(api_port,), daemon=True)
+    upstream = ctx.Process(target=run_upstream, args=(http_port, bulk_port), daemon=True)
     upstream.start()
-    proxy.start()
+    variants: list[Variant] = []
+    started = time.monotonic()
     try:
-        for port in (http_port, raw_port, bulk_port, api_port):
-            wait_port(port)
-        p_http = create_proxy(api_port, "bench_http", http_port)
-        p_raw = create_proxy(api_port, "bench_raw", raw_port)
-        p_bulk = create_proxy(api_port, "bench_bulk", bulk_port)
-
-        proxy_cpu: dict[str, list[float]] = {"http": [], "raw": []}
-
-        def rps(port: int, cpu_key: str | None = None) -> float:
-            before = cpu_seconds(proxy.pid)
-            if use_wrk:
-                result = wrk_rps(port, args.seconds, args.connections)
+        wait_port(http_port)
+        wait_port(bulk_port)
+        for name in args.variants.split(","):
+            if name == "direct":
+                variants.append(Variant("direct", http_port, bulk_port))
             else:
-                result = python_rps(port, args.seconds, args.connections)
-            if cpu_key is not None:
-                used = cpu_seconds(proxy.pid) - before
-                proxy_cpu[cpu_key].append(used / (result * args.seconds) * 1e6)
-            return result
-
-        rps(http_port)  # warm-up (imports, JIT-free but caches, TCP)
-        direct, proxied, bulk_direct, bulk_proxied = [], [], [], []
-        raw_direct, raw_proxied = [], []
+                variants.append(start_embedded(name, http_port, bulk_port))
+        if args.toxiproxy_bin:
+            variants.append(start_toxiproxy(args.toxiproxy_bin, http_port, bulk_port))
+        for v in variants:  # warm-up: connections, caches
+            http(v.http_port, "/", 1, 8, False)
+        load_before = os.getloadavg()[0]
         for n in range(args.rounds):
-            direct.append(rps(http_port))
-            proxied.append(rps(p_http, "http"))
-            raw_direct.append(rps(raw_port))
-            raw_proxied.append(rps(p_raw, "raw"))
-            bulk_direct.append(bulk_mbps(bulk_port))
-            bulk_proxied.append(bulk_mbps(p_bulk))
-            print(
-                f"round {n + 1}: http direct {direct[-1]:.0f} req/s, via proxy "
-                f"{proxied[-1]:.0f} req/s ({proxied[-1] / direct[-1]:.2f}x); raw HTTP direct "
-                f"{raw_direct[-1]:.0f}, via proxy {raw_proxied[-1]:.0f} "
-                f"({raw_proxied[-1] / raw_direct[-1]:.2f}x); bulk direct "
-                f"{bulk_direct[-1]:.0f} MB/s, via proxy {bulk_proxied[-1]:.0f} MB/s "
-                f"({bulk_proxied[-1] / bulk_direct[-1]:.2f}x)",
-                flush=True,
-            )
+            order = variants if n % 2 == 0 else [variants[0], *reversed(variants[1:])]
+            for v in order:
+                run_round(v, args, http)
+            print(f"round {n + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)")
         print(
-            f"\nembedded proxy, no toxics, {os.cpu_count()} CPUs, client {client}, "
-            f"{args.connections} keep-alive connections, {args.seconds:g}s x {args.rounds} "
-            f"rounds; medians (ratio = median of the per-round ratios, direct and proxied "
-            f"run back to back):"
+            f"\n{os.cpu_count()} CPUs, load average {load_before:.1f} -> "
+            f"{os.getloadavg()[0]:.1f} (other processes share the machine: figures are"
+            f" noisy, compare ratios); client {'wrk' if use_wrk else 'python'}, "
+            f"{args.connections} connections, {args.seconds:g} s per test, latency at "
+            f"{args.rate:g} req/s, {args.rounds} rounds, no toxics"
         )
-        for label, d, p, unit in (
-            ("HTTP 1 KB JSON (aiohttp upstream, bridge-like)", direct, proxied, "req/s"),
-            ("raw HTTP (upstream far faster than a real one)", raw_direct, raw_proxied, "req/s"),
-            ("bulk bytes, one connection", bulk_direct, bulk_proxied, "MB/s"),
-        ):
-            ratio = statistics.median(b / a for a, b in zip(d, p, strict=True))
-            print(
-                f"  {label}: direct {statistics.median(d):.0f} {unit}, via proxy "
-                f"{statistics.median(p):.0f} {unit} -> {ratio:.2f}x"
-            )
-        if proxy_cpu["http"] and proxy_cpu["http"][0] > 0:
-            print(
-                f"  proxy CPU per proxied request (user+sys, load-independent): "
-                f"{statistics.median(proxy_cpu['http']):.0f} us (aiohttp upstream), "
-                f"{statistics.median(proxy_cpu['raw']):.0f} us (raw upstream)"
-            )
+        report(variants)
     finally:
-        for proc in (upstream, proxy):
-            proc.terminate()
-            proc.join(5)
+        for v in variants:
+            v.stop()
+        upstream.terminate()
+        upstream.join(5)
     return 0
 
 

@@ -7,6 +7,9 @@ import socket
 
 from scenarios.proxy.errors import ApiError
 
+#: Toxiproxy's listeners use Go's default, the kernel's somaxconn (4096 on Linux ≥ 5.4)
+LISTEN_BACKLOG = 4096
+
 
 def split_hostport(text: str) -> tuple[str, int]:
     """Split ``host:port`` / ``[v6]:port``; errors read like Go's ``net`` package.
@@ -76,7 +79,7 @@ def bind_socket(text: str) -> socket.socket:
         if family == socket.AF_INET6 and not ip:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         sock.bind((bind_to, port))
-        sock.listen(1024)
+        sock.listen(LISTEN_BACKLOG)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()

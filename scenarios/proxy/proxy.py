@@ -12,7 +12,13 @@ import random
 from typing import Any
 
 from sapchaos.logs import get_logger
-from scenarios.proxy.addresses import bind_socket, bound_address, normalize_listen, split_hostport
+from scenarios.proxy.addresses import (
+    LISTEN_BACKLOG,
+    bind_socket,
+    bound_address,
+    normalize_listen,
+    split_hostport,
+)
 from scenarios.proxy.connection import Connection
 from scenarios.proxy.errors import ApiError
 from scenarios.proxy.toxic_set import ToxicEntry, ToxicSet
@@ -48,7 +54,10 @@ class Proxy:
             return
         sock = bind_socket(self.listen)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._new_connection, sock=sock)
+        # create_server listens again: without backlog= it would shrink the queue to 100
+        self._server = await loop.create_server(
+            self._new_connection, sock=sock, backlog=LISTEN_BACKLOG
+        )
         self.listen = bound_address(sock)
         self.enabled = True
         self.log.info("proxy_started", listen=self.listen, upstream=self.upstream)

@@ -122,7 +122,7 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 @pytest.fixture
 async def echo_port() -> AsyncIterator[int]:
     """A real TCP echo server."""
-    server = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    server = await asyncio.start_server(_echo, "127.0.0.1", 0, backlog=4096)
     yield int(server.sockets[0].getsockname()[1])
     server.close()
 
@@ -151,7 +151,7 @@ async def recorder() -> AsyncIterator[Recorder]:
         rec.closed_at.append(time.monotonic())
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
     rec.port = int(server.sockets[0].getsockname()[1])
     yield rec
     server.close()
