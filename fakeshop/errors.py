@@ -145,6 +145,13 @@ ERRORS: dict[str, ErrorKind] = {
     # products
     "product_invalid_id": ErrorKind("woocommerce_rest_product_invalid_id", 404, "Invalid ID."),
     "product_invalid_id_400": ErrorKind("woocommerce_rest_product_invalid_id", 400, "Invalid ID."),
+    "invalid_sku": ErrorKind("product_invalid_sku", 400, "Invalid or duplicated SKU."),
+    "invalid_variable_parent": ErrorKind(
+        "woocommerce_rest_product_variation_invalid_parent", 404, "Invalid parent product ID."
+    ),
+    "variation_invalid_id": ErrorKind(
+        "woocommerce_rest_product_variation_invalid_id", 404, "Invalid ID."
+    ),
     "batch_too_large": ErrorKind(
         "woocommerce_rest_request_entity_too_large",
         413,
@@ -195,6 +202,8 @@ class WooError(Exception):
     params: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, str] | None = None  # data.params for rest_invalid_param
     headers: dict[str, str] = field(default_factory=dict)
+    #: more ``data`` members (``WC_Data_Exception`` error data, e.g. ``resource_id``)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def row(self) -> ErrorKind:
@@ -217,6 +226,7 @@ class WooError(Exception):
         data: dict[str, Any] = {"status": self.status}
         if self.invalid is not None:
             data["params"] = dict(self.invalid)
+        data.update(self.extra)
         return {"code": self.code, "message": self.message, "data": data}
 
     def item_error(self) -> dict[str, Any]:

@@ -150,11 +150,6 @@ class ShopState:
         """How many order events (created, updated, deleted, restored) happened so far."""
         return self._seq
 
-    @property
-    def changes(self) -> int:
-        """How many order events (created, updated, deleted, restored) happened so far."""
-        return self._seq
-
     def api_key(self, consumer_key: str) -> ApiKey | None:
         return next((k for k in self.config.api_keys if k.consumer_key == consumer_key), None)
 
@@ -365,6 +360,10 @@ class ShopState:
             "price": fmt(p.price),
             "regular_price": fmt(p.price),
             "sale_price": "",
+            "date_on_sale_from": None,
+            "date_on_sale_from_gmt": None,
+            "date_on_sale_to": None,
+            "date_on_sale_to_gmt": None,
             "on_sale": False,
             "purchasable": not p.frozen,
             "total_sales": 0,

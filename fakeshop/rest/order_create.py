@@ -19,6 +19,7 @@ from fakeshop.errors import WooError, invalid_param
 from fakeshop.generator.cart import CartLine, FeeSpec
 from fakeshop.generator.order import PAYMENT_TITLES, OrderSpec, ShippingSpec
 from fakeshop.orders_model import ORDER_STATUSES, STATUS_LABELS, change_status, upsert_meta
+from fakeshop.products_model import refresh_price
 from fakeshop.rest.common import API_PREFIX, body, require, shop, wp_json
 from fakeshop.rest.orders import render
 from fakeshop.rest.products import wp_integer
@@ -99,8 +100,12 @@ def _line(state: ShopState, item: dict[str, Any], i: int) -> tuple[CartLine, dic
     if qty < 1:
         # fakeshop refuses what real WooCommerce would store as a zero or negative line
         raise invalid_param(line_items=f"line_items[{i}][quantity] must be greater than 0.")
+    refresh_price(state, prod)
+    slug = str(prod.get("tax_class", ""))
+    if slug == "parent":  # a variation inherits its parent's tax class
+        slug = str(state.products.get(int(prod.get("parent_id") or 0), {}).get("tax_class", ""))
     try:
-        rate = state.catalog.tax_class(str(prod.get("tax_class", "")))
+        rate = state.catalog.tax_class(slug)
     except KeyError as exc:
         raise WooError("invalid_line_product") from exc
     product = Product(

@@ -188,21 +188,65 @@ def apply_update(
     return state.commit_order(rec, order, source, prev, ts=ts)
 
 
+def _editable(state: ShopState, oid: int) -> OrderRecord:
+    """``WC_REST_CRUD_Controller::update_item``: an unknown id is 400 "Invalid ID."."""
+    rec = state.orders.get(oid)
+    if rec is None or rec.deleted:
+        raise WooError("order_invalid_id_400")
+    return rec
+
+
 async def update_order(request: web.Request) -> web.Response:
     require(request, "cannot_edit")
     state = shop(request).state
-    rec = state.record(route_id(request))
+    rec = _editable(state, route_id(request))
     apply_update(state, rec, body(request), "rest")
     return wp_json(render(request, rec))
+
+
+def delete_one(state: ShopState, oid: int, force: bool) -> tuple[OrderRecord, dict[str, Any]]:
+    """Trash (``order.deleted``) or, with ``force``, delete for good (no webhook)."""
+    rec = state.record(oid)
+    if rec.trashed and not force:
+        raise WooError("order_already_trashed")
+    return rec, state.trash_order(rec, force, "rest")
+
+
+async def batch_orders(request: web.Request) -> web.Response:
+    """``orders/batch``: create, update and (forced) delete; failures are ``{id, error}``."""
+    from fakeshop.rest.batch import run_batch
+    from fakeshop.rest.order_create import create
+
+    require(request, "cannot_batch")
+    state = shop(request).state
+
+    def created(item: dict[str, Any]) -> dict[str, Any]:
+        return render(request, state.record(int(create(state, item)["id"])))
+
+    def updated(oid: int, item: dict[str, Any]) -> dict[str, Any]:
+        rec = _editable(state, oid)
+        apply_update(state, rec, item, "rest")
+        return render(request, rec)
+
+    def deleted(oid: int) -> dict[str, Any]:
+        _rec, snapshot = delete_one(state, oid, True)
+        return snapshot
+
+    return wp_json(
+        run_batch(
+            body(request),
+            create=created,
+            update=updated,
+            delete=deleted,
+            invalid_id=WooError("order_invalid_id_400"),
+        )
+    )
 
 
 async def delete_order(request: web.Request) -> web.Response:
     require(request, "cannot_delete")
     state = shop(request).state
-    rec = state.record(route_id(request))
     force = bool_param(request, "force", False)
-    if rec.trashed and not force:
-        raise WooError("order_already_trashed")
-    snapshot = state.trash_order(rec, force, "rest")
+    rec, snapshot = delete_one(state, route_id(request), force)
     result = render(request, rec) if not force else snapshot
     return wp_json(result)

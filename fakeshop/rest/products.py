@@ -1,5 +1,6 @@
-"""``/wc/v3/products``: the catalog as WooCommerce products; a bridge syncs stock back from
-SAP with ``PUT products/{id}`` or ``POST products/batch`` (at most 100 objects)."""
+"""``/wc/v3/products`` and ``products/{id}/variations``: list, read, create (simple and
+variable), update (stock, prices, sale dates), delete (trash or ``force``) and batch. A
+bridge syncs stock back from SAP with ``PUT products/{id}`` or ``POST products/batch``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
-from fakeshop.errors import WooError, invalid_param
+from fakeshop.errors import WooError
+from fakeshop.rest.batch import run_batch
 from fakeshop.rest.common import (
+    API_PREFIX,
     body,
+    bool_param,
     int_param,
     links,
     paginate,
@@ -22,13 +26,24 @@ from fakeshop.rest.common import (
 )
 from fakeshop.store import ShopState
 
-STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
 BATCH_LIMIT = 100
 
 
 def render(request: web.Request, prod: dict[str, Any]) -> dict[str, Any]:
+    from fakeshop.products_model import refresh_price
+
+    refresh_price(shop(request).state, prod)
     data = copy.deepcopy(prod)
-    data["_links"] = links(request, f"products/{prod['id']}", "products")
+    if prod.get("type") == "variation":
+        pid = prod["parent_id"]
+        data["_links"] = links(
+            request, f"products/{pid}/variations/{prod['id']}", f"products/{pid}/variations"
+        )
+        data["_links"]["up"] = [
+            {"href": f"{request.scheme}://{request.host}{API_PREFIX}/products/{pid}"}
+        ]
+    else:
+        data["_links"] = links(request, f"products/{prod['id']}", "products")
     return data
 
 
@@ -39,11 +54,13 @@ async def list_products(request: web.Request) -> web.Response:
     per_page = int_param(request, "per_page", 10, 1, 100)
     sku = request.query.get("sku")
     status = request.query.get("status", "any")
+    kind = request.query.get("type")
     items = [
         p
         for p in state.products.values()
         if (sku is None or p["sku"] in sku.split(","))
-        and (status == "any" or p["status"] == status)
+        and (p["status"] == status if status != "any" else p["status"] != "trash")
+        and (kind is None or p["type"] == kind)
     ]
     items.sort(key=lambda p: (p["date_created_gmt"], p["id"]), reverse=True)
     chunk, headers = paginate(request, items, page, per_page)
@@ -79,42 +96,31 @@ def wp_integer(value: Any) -> int | None:
 def apply_product_update(
     state: ShopState, pid: int, data: dict[str, Any], missing: str = "product_invalid_id"
 ) -> dict[str, Any]:
-    """Stock fields as ``WC_Product`` sets them: managed stock derives ``stock_status``."""
+    """``update_item``: the fields in ``data`` (stock fields derive ``stock_status`` as
+    ``WC_Product`` does; prices follow the sale rules); stock writes are ground truth."""
+    from fakeshop.products_model import apply_fields
+
     prod = state.products.get(pid)
     if prod is None:
         raise WooError(missing)
-    if "stock_status" in data and data["stock_status"] not in STOCK_STATUSES:
-        raise invalid_param(stock_status=f"stock_status is not one of {', '.join(STOCK_STATUSES)}.")
-    qty: int | None = None
-    if "stock_quantity" in data and data["stock_quantity"] is not None:
-        qty = wp_integer(data["stock_quantity"])
-        if qty is None:
-            raise invalid_param(stock_quantity="stock_quantity is not of type integer.")
     before = {k: prod.get(k) for k in ("stock_quantity", "manage_stock", "stock_status")}
-    if "manage_stock" in data:
-        prod["manage_stock"] = bool(data["manage_stock"]) and data["manage_stock"] not in (
-            "false",
-            "0",
-        )
-    if qty is not None:
-        prod["stock_quantity"] = qty
-    if "stock_status" in data and not prod["manage_stock"]:
-        prod["stock_status"] = data["stock_status"]
-    if prod["manage_stock"] and prod["stock_quantity"] is not None:
-        prod["stock_status"] = (
-            "instock"
-            if prod["stock_quantity"] > 0
-            else ("onbackorder" if prod.get("backorders") != "no" else "outofstock")
-        )
-    for k in ("regular_price", "sale_price", "name", "status"):
-        if k in data:
-            prod[k] = str(data[k])
+    apply_fields(state, prod, data)
     state.touch_product(prod)
     after = {k: prod.get(k) for k in ("stock_quantity", "manage_stock", "stock_status")}
-    state.record_received(
-        "stock", None, {"product_id": pid, "sku": prod["sku"], "before": before, "after": after}
-    )
+    if any(k in data for k in ("stock_quantity", "manage_stock", "stock_status")):
+        state.record_received(
+            "stock", None, {"product_id": pid, "sku": prod["sku"], "before": before, "after": after}
+        )
     return prod
+
+
+async def create_product(request: web.Request) -> web.Response:
+    from fakeshop.products_model import create_product as create
+
+    require(request, "cannot_create")
+    prod = create(shop(request).state, body(request))
+    loc = f"{request.scheme}://{request.host}{API_PREFIX}/products/{prod['id']}"
+    return wp_json(render(request, prod), status=201, headers={"Location": loc})
 
 
 async def update_product(request: web.Request) -> web.Response:
@@ -124,39 +130,113 @@ async def update_product(request: web.Request) -> web.Response:
     return wp_json(render(request, prod))
 
 
+def delete_one(state: ShopState, pid: int, force: bool) -> dict[str, Any]:
+    from fakeshop.products_model import trash_product
+
+    prod = state.products.get(pid)
+    if prod is None:
+        raise WooError("product_invalid_id")
+    return trash_product(state, prod, force)
+
+
+async def delete_product(request: web.Request) -> web.Response:
+    require(request, "cannot_delete")
+    state = shop(request).state
+    data = delete_one(state, route_id(request), bool_param(request, "force", False))
+    out = copy.deepcopy(data)
+    out["_links"] = links(request, f"products/{data['id']}", "products")
+    return wp_json(out)
+
+
 async def batch_products(request: web.Request) -> web.Response:
+    """``products/batch``: create, update, delete (always forced) in one request; a failing
+    item is ``{id, error}`` in a 200, the others still apply."""
+    from fakeshop.products_model import create_product as create
+
     require(request, "cannot_batch")
     state = shop(request).state
-    data = body(request)
-    groups = {k: data.get(k) or [] for k in ("create", "update", "delete")}
-    for k, v in groups.items():
-        if not isinstance(v, list):
-            raise invalid_param(**{k: f"{k} is not of type array."})
-    if sum(len(v) for v in groups.values()) > BATCH_LIMIT:
-        raise WooError("batch_too_large", {"limit": str(BATCH_LIMIT)})
-    out: dict[str, list[dict[str, Any]]] = {}
-    if groups["create"]:
-        # fakeshop's catalog is fixed: creating products is refused per item
-        out["create"] = [
-            {"id": 0, "error": WooError("cannot_create").item_error()} for _ in groups["create"]
-        ]
-    if groups["update"]:
-        results = []
-        for item in groups["update"]:
-            try:
-                pid = int(item.get("id", 0)) if isinstance(item, dict) else 0
-                results.append(
-                    render(
-                        request, apply_product_update(state, pid, item, "product_invalid_id_400")
-                    )
-                )
-            except WooError as err:
-                results.append({"id": pid, "error": err.item_error()})
-            except (TypeError, ValueError):
-                results.append({"id": 0, "error": WooError("product_invalid_id_400").item_error()})
-        out["update"] = results
-    if groups["delete"]:
-        out["delete"] = [
-            {"id": d, "error": WooError("cannot_delete").item_error()} for d in groups["delete"]
-        ]
+    return wp_json(
+        run_batch(
+            body(request),
+            create=lambda item: render(request, create(state, item)),
+            update=lambda pid, item: render(
+                request, apply_product_update(state, pid, item, "product_invalid_id_400")
+            ),
+            delete=lambda pid: render(request, delete_one(state, pid, True)),
+            invalid_id=WooError("product_invalid_id_400"),
+        )
+    )
+
+
+# -- variations ----------------------------------------------------------------------
+def _parent(state: ShopState, request: web.Request) -> dict[str, Any]:
+    prod = state.products.get(route_id(request))
+    if prod is None:
+        raise WooError("invalid_variable_parent")
+    return prod
+
+
+def _variation(state: ShopState, parent: dict[str, Any], vid: int) -> dict[str, Any]:
+    var = state.variations.get(vid)
+    if var is None or var.get("parent_id") != parent["id"]:
+        raise WooError("variation_invalid_id")
+    return var
+
+
+async def list_variations(request: web.Request) -> web.Response:
+    require(request, "cannot_list")
+    state = shop(request).state
+    parent = _parent(state, request)
+    page = int_param(request, "page", 1, 1)
+    per_page = int_param(request, "per_page", 10, 1, 100)
+    items = [state.variations[v] for v in parent.get("variations", []) if v in state.variations]
+    chunk, headers = paginate(request, items, page, per_page)
+    return wp_json([render(request, v) for v in chunk], headers=headers)
+
+
+async def get_variation(request: web.Request) -> web.Response:
+    require(request, "cannot_view")
+    state = shop(request).state
+    parent = _parent(state, request)
+    return wp_json(render(request, _variation(state, parent, route_id(request, "vid"))))
+
+
+async def create_variation(request: web.Request) -> web.Response:
+    from fakeshop.products_model import create_variation as create
+
+    require(request, "cannot_create")
+    state = shop(request).state
+    parent = _parent(state, request)
+    var = create(state, parent, body(request))
+    loc = f"{request.scheme}://{request.host}{API_PREFIX}/products/{parent['id']}/variations/{var['id']}"
+    return wp_json(render(request, var), status=201, headers={"Location": loc})
+
+
+async def update_variation(request: web.Request) -> web.Response:
+    from fakeshop.products_model import apply_fields, refresh_price
+
+    require(request, "cannot_edit")
+    state = shop(request).state
+    parent = _parent(state, request)
+    var = _variation(state, parent, route_id(request, "vid"))
+    apply_fields(state, var, body(request))
+    state.touch_product(var)
+    refresh_price(state, parent)
+    return wp_json(render(request, var))
+
+
+async def delete_variation(request: web.Request) -> web.Response:
+    """Variations cannot be trashed (501); ``force`` removes one from its parent."""
+    from fakeshop.products_model import refresh_price
+
+    require(request, "cannot_delete")
+    state = shop(request).state
+    parent = _parent(state, request)
+    var = _variation(state, parent, route_id(request, "vid"))
+    if not bool_param(request, "force", False):
+        raise WooError("trash_not_supported", {"what": "Variations"})
+    out = render(request, var)
+    del state.variations[var["id"]]
+    parent["variations"].remove(var["id"])
+    refresh_price(state, parent)
     return wp_json(out)
