@@ -18,6 +18,7 @@ from fakeshop.config import ShopConfig
 from fakeshop.context import FAKESHOP_KEY, Shop
 from fakeshop.lifecycle_runner import Applier, LifecycleRunner, MixFactory, Planner
 from fakeshop.load import LoadController
+from fakeshop.rest.index import add_index_routes
 from fakeshop.rest.routes import add_routes, wp_rest_middleware
 from fakeshop.store import Clock, OrderFactory, ShopState
 from sapchaos.catalog import Catalog, load_catalog
@@ -87,6 +88,7 @@ def create_app(
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes * 4)
     app[FAKESHOP_KEY] = shop
     add_routes(app)
+    add_index_routes(app)
     admin.add_routes(app)
     if config.magento:
         add_magento_routes(app)

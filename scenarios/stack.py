@@ -119,6 +119,8 @@ class StackSettings:
     #: ``wait_quiescent``'s default quiet period: nothing changed in the ground truth for
     #: this long (and no delivery pending) ends the wait even if orders are missing
     quiet_s: float = 10.0
+    #: fakeshop's "prices entered with tax" option (None: the catalog's)
+    prices_include_tax: bool | None = None
     #: how the bridge's work is recognised (``scenarios.oracle.contract.Contract`` or any
     #: object with its attributes); None → the reference bridge's conventions
     contract: Any = None
@@ -331,7 +333,7 @@ class EmbeddedStack:
         self._sap_runner, self.sap_url = await self._serve(
             create_sap_app(self._sap_cfg), self.ports["sap"], "fakesap"
         )
-        shop_cfg = ShopConfig(seed=s.seed)
+        shop_cfg = ShopConfig(seed=s.seed, prices_include_tax=s.prices_include_tax)
         if s.shop_mode == "magento":
             assert self.broker_url is not None
             shop_cfg = dataclasses.replace(shop_cfg, magento=True, mqtt_url=self.broker_url)

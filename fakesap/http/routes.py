@@ -198,7 +198,7 @@ class SlHandlers:
     # ---- dispatch -------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         version: ODataVersion = "v2" if request.match_info["version"] == "v2" else "v1"
-        tail = request.match_info["tail"]
+        tail = request.match_info.get("tail", "")
         method = request.method
         if tail == "Login":
             if method != "POST":
@@ -209,6 +209,10 @@ class SlHandlers:
             if method != "POST":
                 raise SLError.of("method_not_allowed", method=method, segment=tail)
             return await self.logout(request, session)
+        if tail == "":
+            if method != "GET":
+                raise SLError.of("method_not_allowed", method=method, segment=f"b1s/{version}")
+            return self.service_document(request, version)
         name, key_text, rest = split_resource(tail)
         if name not in ENTITY_SETS:
             raise SLError.of("resource_not_found", segment=name[:80] or tail[:80])
@@ -239,6 +243,21 @@ class SlHandlers:
         raise SLError.of("method_not_allowed", method=method, segment=name)
 
     # ---- reads ----------------------------------------------------------------------------
+    def service_document(self, request: web.Request, version: ODataVersion) -> web.Response:
+        """``GET /b1s/v1`` (or ``/b1s/v1/``): the OData service document listing the entity
+        sets, as the Service Layer answers a logged-in client (v1: OData v3 JSON with
+        ``odata.metadata``; v2: OData v4 with ``@odata.context`` and ``kind``)."""
+        root = service_root(request, version)
+        if version == "v2":
+            sets = [{"name": n, "kind": "EntitySet", "url": n} for n in ENTITY_SETS]
+            return json_response({"@odata.context": f"{root}/$metadata", "value": sets})
+        return json_response(
+            {
+                "odata.metadata": f"{root}/$metadata",
+                "value": [{"name": n, "url": n} for n in ENTITY_SETS],
+            }
+        )
+
     def fields(self, entity_set: str) -> frozenset[str]:
         """Property names a query may use (unknown ones are refused, as the SL does)."""
         known = self._fields.get(entity_set)
@@ -337,6 +356,7 @@ class SlHandlers:
 def add_sl_routes(app: web.Application, state: FakeSap) -> SlHandlers:
     handlers = SlHandlers(state)
     app.router.add_route("*", "/b1s/{version:v1|v2}/{tail:.*}", handlers.dispatch)
+    app.router.add_route("*", "/b1s/{version:v1|v2}", handlers.dispatch)  # the service root
     return handlers
 
 
