@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from fakeshop.chaos.engine import DeliveryEngine
 from fakeshop.chaos.profiles import profile
 from fakeshop.config import ShopConfig
 from fakeshop.context import FAKESHOP_KEY, Shop
+from fakeshop.customers import register_guest
 from fakeshop.lifecycle_runner import Applier, LifecycleRunner, MixFactory, Planner
 from fakeshop.load import LoadController
 from fakeshop.rest.index import add_index_routes
@@ -27,11 +29,15 @@ __all__ = ["FAKESHOP_KEY", "Shop", "create_app", "generator_factory"]
 
 
 def generator_factory(
-    catalog: Catalog, config: ShopConfig, next_item_id: Callable[[], int] | None = None
+    catalog: Catalog,
+    config: ShopConfig,
+    next_item_id: Callable[[], int] | None = None,
+    register_customer: Callable[[dict[str, Any], dict[str, Any]], int] | None = None,
 ) -> OrderFactory:
     """Orders from the seeded generator (``fakeshop.generator``), with the store options
     (prices incl. tax, time zone, home URL) the shop itself uses. ``next_item_id`` is the
-    shop's order-item sequence (refund items draw from it too)."""
+    shop's order-item sequence (refund items draw from it too); ``register_customer``
+    creates the accounts of guests who sign up at checkout."""
     state: dict[str, Any] = {}
 
     def factory(order_id: int, now: datetime) -> dict[str, Any]:
@@ -45,7 +51,11 @@ def generator_factory(
                 home_url=config.home_url or "http://127.0.0.1/",
             )
             state["gen"] = OrderGenerator(
-                catalog, random.Random(config.seed), settings, next_item_id=next_item_id
+                catalog,
+                random.Random(config.seed),
+                settings,
+                next_item_id=next_item_id,
+                register_customer=register_customer,
             )
         order: dict[str, Any] = state["gen"].new_order(order_id, now)
         return order
@@ -71,7 +81,9 @@ def create_app(
     catalog = catalog or load_catalog(config.catalog_path)
     state = ShopState(config, catalog, order_factory or _no_factory, clock)
     if order_factory is None:
-        state.order_factory = generator_factory(catalog, config, state.next_item_id)
+        state.order_factory = generator_factory(
+            catalog, config, state.next_item_id, partial(register_guest, state)
+        )
     settings = profile(config.chaos_profile)
     engine = DeliveryEngine(state, settings, config.seed)
     runner = LifecycleRunner(state, config.seed, lifecycle, lifecycle_time_scale)

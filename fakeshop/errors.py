@@ -117,6 +117,31 @@ ERRORS: dict[str, ErrorKind] = {
     "coupon_code_required": ErrorKind(
         "woocommerce_rest_invalid_coupon", 400, "Coupon code is required."
     ),
+    # customers (class-wc-rest-customers-v1-controller.php, wc_create_new_customer)
+    "customer_invalid_id": ErrorKind("woocommerce_rest_invalid_id", 404, "Invalid resource ID."),
+    "customer_invalid_id_400": ErrorKind(
+        "woocommerce_rest_invalid_id", 400, "Invalid resource ID."
+    ),
+    "customer_exists": ErrorKind(
+        "woocommerce_rest_customer_exists", 400, "Cannot create existing resource."
+    ),
+    "email_exists": ErrorKind(
+        "registration-error-email-exists",
+        400,
+        'An account is already registered with your email address. <a href="#" '
+        'class="showlogin">Please log in.</a>',
+    ),
+    "username_exists": ErrorKind(
+        "registration-error-username-exists",
+        400,
+        "An account is already registered with that username. Please choose another.",
+    ),
+    "customer_invalid_email": ErrorKind(
+        "woocommerce_rest_customer_invalid_email", 400, "Email address is invalid."
+    ),
+    "username_not_editable": ErrorKind(
+        "woocommerce_rest_customer_invalid_argument", 400, "Username isn't editable."
+    ),
     # orders, notes, refunds
     "order_invalid_id": ErrorKind("woocommerce_rest_shop_order_invalid_id", 404, "Invalid ID."),
     "order_invalid_id_400": ErrorKind("woocommerce_rest_shop_order_invalid_id", 400, "Invalid ID."),

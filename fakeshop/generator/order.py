@@ -117,6 +117,7 @@ class OrderGenerator:
         next_meta_id: Callable[[], int] | None = None,
         first_item_id: int = 1,
         next_item_id: Callable[[], int] | None = None,
+        register_customer: Callable[[dict[str, Any], dict[str, Any]], int] | None = None,
     ) -> None:
         self.catalog = catalog
         self.rng = rng
@@ -132,6 +133,10 @@ class OrderGenerator:
             tuple(catalog.inactive_products) if self.settings.include_inactive else ()
         )
         self.registered = tuple(c for c in catalog.customers if c.id >= 1)
+        #: creates a customer account for a guest who signs up (returns its id, 0 = none)
+        self.register_customer = register_customer
+        # a second stream derived from the seed's state without drawing from it
+        self._signup_rng = random.Random(hash(rng.getstate()))
 
     # -- id sequences -------------------------------------------------------------------
     def next_item_id(self) -> int:
@@ -361,7 +366,14 @@ class OrderGenerator:
             shipping = other.shipping()
         else:
             shipping = person.shipping()
-        return (cust.id if cust else 0), billing, shipping, tax_id
+        cid = cust.id if cust else 0
+        if (
+            cust is None
+            and self.register_customer is not None
+            and self._signup_rng.random() < st.signup_share
+        ):
+            cid = self.register_customer(billing, shipping)
+        return cid, billing, shipping, tax_id
 
     def _taxes(
         self, rate: TaxClass | None, total: Decimal, subtotal: Decimal | None

@@ -18,6 +18,9 @@ class GeneratorSettings:
     prices_include_tax: bool = False
     #: orders placed as guest (``customer_id`` 0); the rest use catalog customers (id ≥ 1)
     guest_share: float = 0.4
+    #: guests who create an account at checkout (a new registered customer; drawn from
+    #: its own RNG stream so every other choice stays as without sign-ups)
+    signup_share: float = 0.1
     #: orders with one coupon (percent, fixed cart or fixed product, from the catalog)
     coupon_share: float = 0.25
     #: orders with a fee line (gift wrap, or the cash-on-delivery surcharge)
@@ -62,6 +65,7 @@ class GeneratorSettings:
     def __post_init__(self) -> None:
         for name in (
             "guest_share",
+            "signup_share",
             "coupon_share",
             "fee_share",
             "tax_id_share",

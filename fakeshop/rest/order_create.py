@@ -253,6 +253,8 @@ def finish_order(state: ShopState, order: dict[str, Any], data: dict[str, Any], 
             ts,
         )
         count_sales(state, order)
+        if order["customer_id"] in state.customers:  # wc_paying_customer
+            state.customers[order["customer_id"]]["is_paying_customer"] = True
     if order["status"] in REDUCING_STATUSES:
         changes = reduce_order_stock(state, order, ts)
         if changes:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from fakeshop.auth import authenticate
 from fakeshop.errors import WooError
-from fakeshop.rest import notes, order_create, orders, products, refunds, webhooks
+from fakeshop.rest import customers, notes, order_create, orders, products, refunds, webhooks
 from fakeshop.rest.common import API_KEY, API_PREFIX, BODY, shop
 from sapchaos.logs import get_logger
 
@@ -53,6 +53,16 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("PATCH", "/products/{id:\\d+}/variations/{vid:\\d+}", products.update_variation),
     ("POST", "/products/{id:\\d+}/variations/{vid:\\d+}", products.update_variation),
     ("DELETE", "/products/{id:\\d+}/variations/{vid:\\d+}", products.delete_variation),
+    ("GET", "/customers", customers.list_customers),
+    ("POST", "/customers", customers.create_customer),
+    ("POST", "/customers/batch", customers.batch_customers),
+    ("PUT", "/customers/batch", customers.batch_customers),
+    ("PATCH", "/customers/batch", customers.batch_customers),
+    ("GET", "/customers/{id:\\d+}", customers.get_customer),
+    ("PUT", "/customers/{id:\\d+}", customers.update_customer),
+    ("PATCH", "/customers/{id:\\d+}", customers.update_customer),
+    ("POST", "/customers/{id:\\d+}", customers.update_customer),
+    ("DELETE", "/customers/{id:\\d+}", customers.delete_customer),
     ("GET", "/webhooks", webhooks.list_webhooks),
     ("POST", "/webhooks", webhooks.create_webhook),
     ("GET", "/webhooks/{id:\\d+}", webhooks.get_webhook),
