@@ -287,4 +287,7 @@ class PostgresStore(ProgramStore):
         if self._closed:
             return
         self._closed = True
-        await self._pool.close()
+        try:  # a graceful close talks to the server: over a dead link, drop the sockets
+            await asyncio.wait_for(self._pool.close(), self.options.command_timeout_s)
+        except _LINK_ERRORS:  # TimeoutError is one of them
+            self._pool.terminate()
