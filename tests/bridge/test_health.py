@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -90,7 +91,7 @@ class _FailingReader:
         raise self.exc
 
 
-async def _one_pass(exc: BaseException) -> tuple[ShopReconciler, list[dict[str, Any]]]:
+async def _one_pass(exc: BaseException) -> tuple[ShopReconciler, list[MutableMapping[str, Any]]]:
     rec = ShopReconciler(cast(Any, None), _FailingReader(exc), interval_s=0.05)
     with capture_logs() as logs:
         task = asyncio.create_task(rec.run())
