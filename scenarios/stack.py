@@ -14,15 +14,11 @@ run can ``kill -9`` and restart like a supervisor would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
-import re
 import shlex
-import string
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +44,7 @@ from scenarios.broker_process import BrokerProcess
 from scenarios.oracle import Histories
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.server import toxiproxy
+from scenarios.quiescence import GroundTruthProgress, wait_quiescent
 
 log = get_logger("scenarios.stack")
 
@@ -164,88 +161,6 @@ def plan_ports(port_base: int | None) -> dict[str, int]:
 
 #: the proxied links
 LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge", "bridge_to_broker")
-
-
-# -- progress from ground truth ------------------------------------------------------------
-def _key_regex(pattern: str, prefix: str) -> re.Pattern[str]:
-    """``{prefix}:{id}:order`` → a regex matching such keys (the id or number in group 1)."""
-    out = ""
-    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
-        out += re.escape(literal)
-        if name == "prefix":
-            out += re.escape(prefix)
-        elif name in ("id", "number"):
-            out += "(.+?)"
-        elif name is not None:
-            out += ".*?"
-    return re.compile(out)
-
-
-@dataclass
-class GroundTruthProgress:
-    """Counts orders, SAP documents and acknowledgements from the emulators' ground truth,
-    reading only what is new since the last call (``?since=`` cursors and counters).
-
-    The rules come from the contract (duck-typed: ``key_field``, ``key_pattern``,
-    ``prefix``, ``document_type``, ``ack_note_regex``, ``ack_meta_key``).
-    """
-
-    contract: Any = None
-    shop_cursor: int = 0
-    sap_cursor: int = 0
-    acked: set[int] = field(default_factory=set)
-    in_sap: set[str] = field(default_factory=set)
-    #: the raw counters of the last read; any change means "not quiet"
-    signature: tuple[Any, ...] = ()
-    #: deliveries or broker messages still on their way (not quiet either)
-    busy: bool = False
-    orders: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def __post_init__(self) -> None:
-        c = self.contract
-        self.key_field = str(getattr(c, "key_field", "U_IdemKey"))
-        self.document_type = str(getattr(c, "document_type", "Orders"))
-        prefix = str(getattr(c, "prefix", "wc"))
-        self.key_re = _key_regex(str(getattr(c, "key_pattern", "{prefix}:{id}:order")), prefix)
-        self.ack_re = re.compile(
-            str(getattr(c, "ack_note_regex", r"SAP sales order (\d+) created"))
-        )
-        self.ack_meta_key: str | None = getattr(c, "ack_meta_key", None)
-
-    def set_prefix(self, prefix: str) -> None:
-        """Magento orders are keyed ``mg:…`` by default."""
-        if getattr(self.contract, "prefix", None) is None:
-            self.key_re = _key_regex(
-                str(getattr(self.contract, "key_pattern", "{prefix}:{id}:order")), prefix
-            )
-
-    def add_received(self, rows: list[dict[str, Any]]) -> None:
-        for rec in rows:
-            oid = rec.get("order_id")
-            if oid is None:
-                continue
-            data = rec.get("data") or {}
-            kind = rec.get("kind")
-            if kind in ("note", "comment"):
-                text = str(data.get("note", data.get("comment", "")))
-                if self.ack_re.search(text):
-                    self.acked.add(int(oid))
-            elif kind == "meta" and self.ack_meta_key:
-                for m in data.get("meta_data") or []:
-                    if isinstance(m, dict) and m.get("key") == self.ack_meta_key and m.get("value"):
-                        self.acked.add(int(oid))
-
-    def add_documents(self, rows: list[dict[str, Any]]) -> None:
-        for rec in rows:
-            if rec.get("entity_set") != self.document_type:
-                continue
-            value = (rec.get("document") or {}).get(self.key_field)
-            if value and self.key_re.fullmatch(str(value)):
-                self.in_sap.add(str(value))
-
-    def counters(self) -> dict[str, int]:
-        return {"orders": self.orders, "in_sap": len(self.in_sap), "acknowledged": len(self.acked)}
 
 
 # -- the stack -------------------------------------------------------------------------
@@ -654,42 +569,7 @@ class EmbeddedStack:
     async def counters(self) -> dict[str, int]:
         """``{"orders", "in_sap", "acknowledged"}`` from the ground truth, reading only what
         changed since the last call (two counter requests, plus the new records)."""
-        p = self.progress
-        async with p.lock:
-            shop = await self._admin("GET", f"{self.shop_url}/__admin/stats")
-            sap = await self._admin("GET", f"{self.sap_url}/__admin/health")
-            if shop["received"] < p.shop_cursor:  # the shop was reset
-                p.shop_cursor, p.acked = 0, set()
-            if shop["received"] > p.shop_cursor:
-                new = await self._admin(
-                    "GET", f"{self.shop_url}/__admin/received?since={p.shop_cursor}"
-                )
-                p.add_received(new["received"])
-                p.shop_cursor = int(new["next"])
-            if sap["documents"] < p.sap_cursor:  # fakesap was reset
-                p.sap_cursor, p.in_sap = 0, set()
-            if sap["documents"] > p.sap_cursor:
-                new = await self._admin(
-                    "GET",
-                    f"{self.sap_url}/__admin/documents?since={p.sap_cursor}"
-                    f"&entity_set={p.document_type}",
-                )
-                p.add_documents(new["documents"])
-                p.sap_cursor = int(new["next"])
-            p.orders = int(shop["orders"])
-            p.busy = bool(shop["pending_deliveries"] or shop.get("magento_pending"))
-            p.signature = (
-                shop["orders"],
-                shop["changes"],
-                shop["deliveries"],
-                shop["pending_deliveries"],
-                shop["received"],
-                shop.get("events", 0),
-                shop.get("magento_pending", 0),
-                sap["documents"],
-                sap.get("writes", 0),
-            )
-            return p.counters()
+        return await self.progress.read(self._admin, self.shop_url, self.sap_url)
 
     async def wait_quiescent(
         self,
@@ -701,39 +581,18 @@ class EmbeddedStack:
         poll_s: float = 0.1,
         settle_s: float = 0.3,
     ) -> bool:
-        """Wait until every order is acknowledged in the shop, or nothing moves any more.
-
-        Judged from the emulators' ground truth only (counters and the records new since
-        the last look), so the same wait works for anyone's bridge. True: at least
-        ``expected_orders`` orders exist and are acknowledged, and nothing changed for
-        ``settle_s``. False: nothing changed in the ground truth (orders, deliveries,
-        writes back to the shop, SAP writes) and no delivery was pending for ``quiet_s``
-        (the bridge lost orders or stopped), or ``timeout_s`` passed. ``progress`` gets
-        (acknowledged, expected) on each look.
-        """
-        quiet = self.settings.quiet_s if quiet_s is None else quiet_s
-        start = time.monotonic()
-        deadline = start + timeout_s
-        last: tuple[Any, ...] | None = None
-        changed_at = start
-        while True:
-            c = await self.counters()
-            now = time.monotonic()
-            if progress is not None:
-                progress(c["acknowledged"], expected_orders)
-            if self.progress.signature != last or self.progress.busy:
-                last, changed_at = self.progress.signature, now
-            still = now - changed_at
-            if (
-                c["acknowledged"] >= expected_orders
-                and c["orders"] >= expected_orders
-                and still >= settle_s
-            ):
-                return True
-            if still >= quiet or now >= deadline:
-                log.info("quiescence without every acknowledgement", **c, quiet_s=quiet)
-                return False
-            await asyncio.sleep(poll_s)
+        """Wait until every order is acknowledged, or nothing moves any more
+        (``scenarios.quiescence.wait_quiescent``; ``quiet_s`` defaults to the settings')."""
+        return await wait_quiescent(
+            self.counters,
+            self.progress,
+            expected_orders,
+            timeout_s=timeout_s,
+            quiet_s=self.settings.quiet_s if quiet_s is None else quiet_s,
+            progress=progress,
+            poll_s=poll_s,
+            settle_s=settle_s,
+        )
 
 
 def _literal(text: str) -> str:

@@ -3,6 +3,8 @@ store, a foreign command with the default delivery URL, fixed ports."""
 
 from __future__ import annotations
 
+import os
+import random
 import shlex
 import socket
 import sys
@@ -16,22 +18,20 @@ from scenarios.stack import PORT_OFFSETS, EmbeddedStack, StackError, StackSettin
 
 
 def free_range(n: int = 9) -> int:
-    """A base port with ``n`` free ports after it (best effort on a shared machine)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + n > 65000:
-            continue
-        ok = True
-        for p in range(base, base + n):
+    """A base port with ``n`` free ports after it, below Linux's ephemeral range (32768+),
+    where a busy machine's outgoing connections do not take ports at random."""
+    rng = random.Random(os.getpid())
+    for _ in range(500):
+        base = rng.randrange(20000, 32700 - n)
+        free = True
+        for port in range(base, base + n):
             with socket.socket() as s:
                 try:
-                    s.bind(("127.0.0.1", p))
+                    s.bind(("127.0.0.1", port))
                 except OSError:
-                    ok = False
+                    free = False
                     break
-        if ok:
+        if free:
             return base
     raise RuntimeError("no free port range")
 
