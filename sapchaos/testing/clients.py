@@ -246,16 +246,39 @@ class FakeShopClient:
             ids.append(int(hook["id"]))
         return ids
 
-    def create_order(self, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Create one order; ``order.created`` fires to every subscribed webhook.
+    def create_order(
+        self,
+        body: Mapping[str, Any] | None = None,
+        *,
+        sku: str | None = None,
+        quantity: int = 1,
+        paid: bool = True,
+    ) -> dict[str, Any]:
+        """Create one order through ``POST /wp-json/wc/v3/orders`` (as a checkout plugin or
+        an ERP connector does); the shop prices it, computes the taxes and fires
+        ``order.created`` to every subscribed webhook. Returns the order as the API does.
 
-        With ``body`` it goes through ``POST /wp-json/wc/v3/orders`` (the REST API a
-        checkout plugin calls); without, the seeded generator makes a realistic order.
+        ``body`` is the REST body verbatim; without it, ``quantity`` of ``sku`` (default:
+        the first product of the catalog), paid by bank transfer when ``paid``.
         """
-        if body is not None:
-            return dict(self.rest("POST", "orders", dict(body)))
-        oid = self.generate(1)[0]
-        return self.order(oid)
+        if body is None:
+            if sku is None:
+                sku = str(
+                    self.rest("GET", "products", per_page="1", orderby="id", order="asc")[0]["sku"]
+                )
+            body = {
+                "payment_method": "bacs",
+                "payment_method_title": "Direct bank transfer",
+                "set_paid": paid,
+                "billing": {
+                    "first_name": "Test",
+                    "last_name": "Customer",
+                    "email": "test.customer@example.com",
+                    "country": "ES",
+                },
+                "line_items": [{"sku": sku, "quantity": quantity}],
+            }
+        return dict(self.rest("POST", "orders", dict(body)))
 
     def generate(
         self, count: int, *, lifecycle: bool = False, mix: Mapping[str, Any] | None = None

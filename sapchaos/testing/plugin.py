@@ -92,7 +92,17 @@ def _sapchaos_sap(sapchaos_servers: Servers) -> FakeSapClient:
 
     served = sapchaos_servers.fakesap()
     state = sapchaos_servers.sap_state
-    items = tuple(sorted(state.md.items)) if state is not None else ()
+    rows = state.md.items.items() if state is not None else ()
+    # the items an order may use: valid, not frozen, sellable (as the packaged catalog has them)
+    items = tuple(
+        sorted(
+            code
+            for code, row in rows
+            if row.get("Valid") == "tYES"
+            and row.get("Frozen") != "tYES"
+            and row.get("SalesItem") == "tYES"
+        )
+    )
     return FakeSapClient(
         sapchaos_servers.thread, served.url, item_codes=items, seed=sapchaos_servers.seed
     )
