@@ -17,10 +17,6 @@ from typing import Any
 
 from sapchaos import defaults
 
-#: the load shapes of ``load/shapes.py`` (named here so ``sapchaos load`` can check a name
-#: without importing Locust, which would monkey-patch its process for gevent)
-SHAPE_NAMES = ("steady", "ramp", "spike", "partition", "partition-ingress")
-
 #: traffic kind → locustfile (in this package) whose user class makes it
 TRAFFIC_FILES = {"shop": "locustfile.py", "webhooks": "webhook_flood.py", "sap": "sap_pressure.py"}
 

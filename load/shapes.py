@@ -22,43 +22,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from locust import LoadTestShape
 
-from load.options import SHAPE_NAMES, LoadOptions
-from load.tta import PARTITION_LINKS
+from load.options import LoadOptions
+from load.timeline import PARTITION_LINKS, SHAPES
 from load.wire import Http
 
 log = logging.getLogger("sapchaos.load.shapes")
-
-#: name → (users, spawn rate, run time, elapsed) → (users, spawn rate)
-ShapeFn = Callable[[int, float, float, float], tuple[int, float]]
-
-
-def steady(users: int, rate: float, run_time: float, t: float) -> tuple[int, float]:
-    return users, rate
-
-
-def ramp(users: int, rate: float, run_time: float, t: float) -> tuple[int, float]:
-    return max(1, min(users, round(users * t / (0.8 * run_time)) + 1)), rate
-
-
-def spike(users: int, rate: float, run_time: float, t: float) -> tuple[int, float]:
-    if 0.4 * run_time <= t < 0.6 * run_time:
-        return users, max(rate, float(users))
-    return max(1, users // 4), max(rate, float(users))
-
-
-SHAPES: dict[str, ShapeFn] = {
-    "steady": steady,
-    "ramp": ramp,
-    "spike": spike,
-    "partition": steady,
-    "partition-ingress": steady,
-}
-assert tuple(SHAPES) == SHAPE_NAMES, "keep load.options.SHAPE_NAMES in step with SHAPES"
 
 
 @dataclass

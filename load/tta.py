@@ -35,12 +35,11 @@ import gevent
 from gevent.pool import Pool
 
 from load.options import LoadOptions
+from load.timeline import PARTITION_LINKS
 from load.wire import Http, woo_signed_path
 
 log = logging.getLogger("sapchaos.load.tta")
 
-#: partition shapes → the proxied link they cut (Toxiproxy proxy names of the stack)
-PARTITION_LINKS = {"partition": "bridge_to_sap", "partition-ingress": "shop_to_bridge"}
 PHASE_NAMES = {
     "before": "order [before cut]",
     "cut": "order [during cut]",

@@ -14,7 +14,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -156,10 +155,11 @@ def parse_run_time(raw: str) -> int:
 
 
 def plan_from(args: argparse.Namespace) -> Plan:
-    from load.options import SHAPE_NAMES, TRAFFIC_FILES
+    from load.options import TRAFFIC_FILES
+    from load.timeline import SHAPES
 
-    if args.shape not in SHAPE_NAMES:
-        raise UsageError(f"--shape must be one of {', '.join(SHAPE_NAMES)} (got {args.shape!r})")
+    if args.shape not in SHAPES:
+        raise UsageError(f"--shape must be one of {', '.join(SHAPES)} (got {args.shape!r})")
     traffic = tuple(t.strip() for t in str(args.traffic).split(",") if t.strip())
     bad = [t for t in traffic if t not in TRAFFIC_FILES]
     if bad or not traffic:
@@ -196,28 +196,6 @@ def plan_from(args: argparse.Namespace) -> Plan:
 
 
 # -- the stack ------------------------------------------------------------------------
-def _free_base(span: int = 12) -> int:
-    """A port block nobody listens on (``sapchaos up --port-base``)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + span > 65000:
-            continue
-        if all(_port_free(base + i) for i in range(span)):
-            return base
-    raise RuntimeError("no free block of ports for the stack")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def read_env_file(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in path.read_text("utf-8").splitlines():
@@ -229,7 +207,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 class Stack:
-    """``sapchaos up --port-base N --env-file F`` as a child process, until ``ready``."""
+    """``sapchaos up --env-file F`` (free ports) as a child process, until ``ready``."""
 
     def __init__(self, workdir: Path, seed: int, ready_timeout_s: float = 120.0) -> None:
         self.env_file = workdir / "stack.env"
@@ -242,15 +220,8 @@ class Stack:
         up = [sys.executable, "-m", "sapchaos.cli", "up"]
         helptext = subprocess.run([*up, "--help"], capture_output=True, text=True).stdout
         if "--env-file" in helptext and "--port-base" in helptext:
-            return [
-                *up,
-                "--port-base",
-                str(_free_base()),
-                "--env-file",
-                str(self.env_file),
-                "--seed",
-                str(self.seed),
-            ]
+            # free ports (no --port-base): nothing to collide with other runs on the machine
+            return [*up, "--env-file", str(self.env_file), "--seed", str(self.seed)]
         # an older 'up' without --env-file: the same stack through the stand-in module
         return [
             sys.executable,

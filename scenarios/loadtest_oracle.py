@@ -14,6 +14,7 @@ Locust finished, and needs neither asyncio nor gevent.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -45,9 +46,19 @@ class RunScope:
     key_field: str = "U_IdemKey"
     key_template: str = "wc:{id}:order"
 
-    def key_prefix(self, order_id: int) -> str:
-        key = self.key_template.format(id=order_id)
-        return key.rsplit(":", 1)[0] + ":" if ":" in key else key
+    def order_of(self, key: str) -> int | None:
+        """The shop order a SAP document's key names (``wc:5:order``, ``wc:5:refund:9`` → 5)."""
+        pre, _, post = self.key_template.partition("{id}")
+        if not key.startswith(pre):
+            return None
+        m = re.match(r"(\d+)", key[len(pre) :])
+        if m is None:
+            return None
+        rest = key[len(pre) + m.end() :]
+        sep = post[:1]
+        if rest != post and not (sep and rest.startswith(sep)):
+            return None
+        return int(m.group(1))
 
     def restrict(
         self,
@@ -58,12 +69,10 @@ class RunScope:
     ) -> Histories:
         mine = [o for o in orders if run_of(o.get("order") or {}) == self.run_id]
         ids = {int(o["id"]) for o in mine}
-        prefixes = {self.key_prefix(i): i for i in ids}
 
         def names_mine(doc: dict[str, Any]) -> bool:
             key = str((doc.get("document") or {}).get(self.key_field) or "")
-            head = key.rsplit(":", 1)[0] + ":" if ":" in key else key
-            return head in prefixes or key in prefixes
+            return self.order_of(key) in ids
 
         return Histories(
             shop_orders=mine,
