@@ -9,15 +9,14 @@ check that the API is there before configuring keys.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from fakeshop.rest.common import API_PREFIX
+from fakeshop.rest.describe import describe, route_methods
 
 NAMESPACE = API_PREFIX.removeprefix("/wp-json/")
-_PARAM = re.compile(r"\{(\w+)\}")
 
 
 def _site(request: web.Request) -> str:
@@ -25,31 +24,10 @@ def _site(request: web.Request) -> str:
 
 
 def _routes(request: web.Request) -> dict[str, dict[str, Any]]:
-    """Every route of the namespace in WordPress's regex form, with its methods."""
-    methods: dict[str, list[str]] = {}
-    for route in request.app.router.routes():
-        info = route.resource.get_info() if route.resource is not None else {}
-        path = info.get("path") or info.get("formatter") or ""
-        if not path.startswith(API_PREFIX + "/") or path == API_PREFIX + "/":
-            continue  # other namespaces, and the index itself (listed once, below)
-        if route.method == "HEAD":
-            continue  # aiohttp's implicit HEAD of each GET; WordPress lists GET only
-        wp = _PARAM.sub(r"(?P<\1>[\\d]+)", path.removeprefix("/wp-json"))
-        if route.method not in methods.setdefault(wp, []):
-            methods[wp].append(route.method)
-    site = _site(request)
-    out: dict[str, dict[str, Any]] = {}
-    for path in sorted(methods):
-        verbs = methods[path]
-        entry: dict[str, Any] = {
-            "namespace": NAMESPACE,
-            "methods": verbs,
-            "endpoints": [{"methods": [m], "args": {}} for m in verbs],
-        }
-        if "(?P<" not in path:
-            entry["_links"] = {"self": [{"href": f"{site}/wp-json{path}"}]}
-        out[path] = entry
-    return out
+    """Every route of the namespace in WordPress's regex form, with its methods and each
+    endpoint's args (:mod:`fakeshop.rest.describe`, which ``OPTIONS`` answers from too)."""
+    methods = route_methods(request.app)
+    return {path: describe(path, methods[path], request, False) for path in sorted(methods)}
 
 
 async def namespace_index(request: web.Request) -> web.Response:

@@ -12,7 +12,16 @@ from aiohttp import web
 
 from fakeshop.auth import authenticate
 from fakeshop.errors import WooError
-from fakeshop.rest import customers, notes, order_create, orders, products, refunds, webhooks
+from fakeshop.rest import (
+    customers,
+    describe,
+    notes,
+    order_create,
+    orders,
+    products,
+    refunds,
+    webhooks,
+)
 from fakeshop.rest.common import API_KEY, API_PREFIX, BODY, shop
 from sapchaos.logs import get_logger
 
@@ -76,6 +85,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
 def add_routes(app: web.Application) -> None:
     for method, path, handler in ROUTES:
         app.router.add_route(method, API_PREFIX + path, handler)
+    # WordPress answers OPTIONS on every route with the route's description
+    for path in dict.fromkeys(path for _, path, _ in ROUTES):
+        app.router.add_route("OPTIONS", API_PREFIX + path, describe.options)
 
 
 def _parse_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], dict[str, str]]:
