@@ -96,6 +96,8 @@ async def stats(request: web.Request) -> web.Response:
             "received": len(state.received),
             "events": len(state.events),
             "magento_pending": await shop.magento.pending() if shop.magento else 0,
+            # orders whose lifecycle plan still has steps to come (a scenario waits for 0)
+            "lifecycle_pending": len(shop.runner.tasks),
         }
     )
 

@@ -178,6 +178,37 @@ async def _sap_backoffice(ctx: ActionContext, _p: Mapping[str, Any], _label: str
     return None
 
 
+def _validate_udfs(p: Mapping[str, Any]) -> list[ParamError]:
+    add = p.get("add", {})
+    bad = [
+        t
+        for t, names in dict(add).items()
+        if not isinstance(names, list)
+        or not all(isinstance(n, str) and n.startswith("U_") for n in names)
+    ]
+    if bad:
+        return [ParamError("add", f"add.{bad[0]} must be an array of U_ field names")]
+    return []
+
+
+async def _sap_udfs(ctx: ActionContext, p: Mapping[str, Any], _label: str) -> Any:
+    """The SAP team adds user-defined fields to document tables (a new ``U_`` field on
+    ORDR …): fakesap's master data is re-uploaded with the packaged catalog plus them. A
+    bridge must keep working when SAP's schema grows under it."""
+    import json
+    from importlib import resources
+
+    catalog = json.loads(
+        resources.files("sapchaos.data").joinpath("catalog.json").read_text("utf-8")
+    )
+    udfs = {t: list(names) for t, names in dict(catalog.get("udfs", {})).items()}
+    for table, names in dict(p.get("add", {})).items():
+        udfs[table] = sorted({*udfs.get(table, []), *names})
+    catalog["udfs"] = udfs
+    await ctx.admin("POST", f"{ctx.stack.sap_url}/__admin/master-data", catalog)
+    return None
+
+
 async def _sap_restart(ctx: ActionContext, _p: Mapping[str, Any], _label: str) -> Any:
     """Restart fakesap on the same port with its persisted state (sessions are lost)."""
     await ctx.stack.restart_sap()
@@ -353,6 +384,18 @@ async def _broker_start(ctx: ActionContext, _p: Mapping[str, Any], _label: str) 
     return None
 
 
+async def _bridge_dlq_replay(ctx: ActionContext, _p: Mapping[str, Any], _label: str) -> Any:
+    """Replay every dead letter through the reference bridge's ops API (``POST
+    /ops/dlq/replay-all``), as an operator does once the data in SAP is fixed. A foreign
+    bridge has its own way: this action is for the reference bridge."""
+    env = getattr(ctx.stack, "env", None)
+    port = getattr(env, "bridge_port", None)
+    if port is None:
+        raise RuntimeError("bridge_dlq_replay needs the bridge's port (stack.env)")
+    await ctx.admin("POST", f"http://127.0.0.1:{port}/ops/dlq/replay-all")
+    return None
+
+
 def _validate_crash_loop(p: Mapping[str, Any]) -> list[ParamError]:
     if float(p.get("min_gap_s", 1.0)) > float(p.get("max_gap_s", 4.0)):
         return [ParamError("min_gap_s", "min_gap_s cannot exceed max_gap_s")]
@@ -389,6 +432,14 @@ ACTIONS: dict[str, Action] = {
             fault=False,
         ),
         Action("sap_restart", "restart fakesap with its persisted state", {}, _sap_restart),
+        Action(
+            "sap_udfs",
+            "add user-defined fields to SAP document tables (schema growing under the bridge)",
+            {"add": Param(dict, True, 'table → [U_ names], e.g. { ORDR = ["U_Channel"] }')},
+            _sap_udfs,
+            _validate_udfs,
+            fault=False,
+        ),
         Action(
             "shop_chaos",
             "change webhook delivery chaos (fakeshop /__admin/chaos); duration_s resets it",
@@ -435,6 +486,13 @@ ACTIONS: dict[str, Action] = {
             },
             _bridge_kill,
         ),
+        Action(
+            "bridge_dlq_replay",
+            "replay every dead letter (reference bridge ops API), after the data is fixed",
+            {},
+            _bridge_dlq_replay,
+            fault=False,
+        ),
         Action("bridge_restart", "kill -9 and start the bridge again at once", {}, _bridge_restart),
         Action(
             "bridge_crash_loop",
@@ -447,6 +505,7 @@ ACTIONS: dict[str, Action] = {
             },
             _bridge_crash_loop,
             _validate_crash_loop,
+            fault=False,  # each kill records its own window (label#n)
         ),
         Action("broker_stop", "stop the MQTT broker; duration_s starts it again", {}, _broker_stop),
         Action(

@@ -98,16 +98,21 @@ def _positive(name: str, value: int | None) -> str | None:
     return None
 
 
-def _log_to_file(run_dir: Path, level: str | None) -> None:
-    """JSON logs into ``run_dir/harness.log`` unless the user asked for them on stderr."""
+def _log_to_file(run_dir: Path, level: str | None, previous: Any = None) -> Any:
+    """JSON logs into ``run_dir/harness.log`` unless the user asked for them on stderr
+    (the in-process bridge logs there too, so the oracle reads it for personal data).
+    Returns the open file (close it with the next call)."""
     from sapchaos.logs import configure_logging
 
     if level is not None:
         configure_logging(level)
-        return
+        return None
     run_dir.mkdir(parents=True, exist_ok=True)
     stream = (run_dir / "harness.log").open("a", encoding="utf-8")
     configure_logging("INFO", stream=stream)
+    if previous is not None:
+        previous.close()
+    return stream
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -203,10 +208,11 @@ def _run(args: argparse.Namespace) -> int:
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     session = base / stamp
-    _log_to_file(session, args.scenario_log_level)
     reports: list[dict[str, Any]] = []
+    log_file = None
     for scenario, seed in runs:
         rdir = session / f"{scenario.name}-seed{seed}"
+        log_file = _log_to_file(rdir, args.scenario_log_level, log_file)
         try:
             report = asyncio.run(
                 run_scenario(
@@ -222,13 +228,44 @@ def _run(args: argparse.Namespace) -> int:
             )
         except RunError as exc:
             return _fail(str(exc))
+        except Exception as exc:  # the stack could not run it: a failed run, not a crash
+            print(
+                f"sapchaos: scenario {scenario.name!r} seed {seed} could not run: "
+                f"{type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
+            report = _error_report(scenario.name, seed, f"{type(exc).__name__}: {exc}")
         reports.append(report)
+    if log_file is not None:
+        log_file.close()
     for kind, (fn, path) in writers.items():
         written = fn(reports, path)
         print(f"{kind}: {written}")
     if len(reports) > 1:
         _print_table(reports)
     return 0 if all(r["verdict"] == "pass" for r in reports) else 1
+
+
+def _error_report(name: str, seed: int, error: str) -> dict[str, Any]:
+    """A report (format 1) for a run that could not finish: verdict ``fail`` with why."""
+    from datetime import UTC, datetime
+
+    return {
+        "format_version": 1,
+        "scenario": name,
+        "seed": seed,
+        "verdict": "fail",
+        "error": error,
+        "invariants": {},
+        "counts": {},
+        "tta_ms": {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0},
+        "faults": [],
+        "started_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "duration_s": 0.0,
+        "expectations": {
+            "ran": {"ok": False, "expected": "the run completes", "found": error[:300]}
+        },
+    }
 
 
 def _writers(args: argparse.Namespace) -> dict[str, Any] | str:

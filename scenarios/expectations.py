@@ -48,9 +48,15 @@ def drain(s: Scenario, v: Verdict, _ok: bool, drain_s: float | None) -> Result |
 
 
 def dlq(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result:
-    """Dead letters: exactly ``expect.dlq`` (0 when the file says nothing)."""
-    want = s.expect.dlq if s.expect.dlq is not None else 0
+    """Dead letters: exactly ``expect.dlq``, or within ``dlq_min``..``dlq_max`` (0 when
+    the file says nothing: nothing may dead-letter)."""
     found = int(v.counts.get("dlq", 0))
+    e = s.expect
+    if e.dlq_min is not None or e.dlq_max is not None:
+        lo, hi = e.dlq_min or 0, e.dlq_max
+        ok = found >= lo and (hi is None or found <= hi)
+        return {"ok": ok, "expected": f"{lo}..{'' if hi is None else hi}", "found": found}
+    want = e.dlq if e.dlq is not None else 0
     return {"ok": found == want, "expected": want, "found": found}
 
 

@@ -104,6 +104,9 @@ class StackOptions:
     topics: tuple[str, ...] = ("order.created", "order.updated")
     #: reference bridge only: fast retries so a scenario drains in seconds
     fast_retry: bool = True
+    #: reference bridge only: how often it reconciles with the shop / polls SAP (seconds)
+    reconcile_s: float | None = None
+    poll_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class Expectations:
     tta_p95_ms: float | None = None
     drain_s: float | None = None
     dlq: int | None = None
+    dlq_min: int | None = None
+    dlq_max: int | None = None
     skip: tuple[str, ...] = ()
     skip_reason: str = ""
     timeout_s: float = 120.0
@@ -244,11 +249,15 @@ STACK = {
     "sap_timeout_s": "",
     "topics": "",
     "fast_retry": "",
+    "reconcile_s": "",
+    "poll_s": "",
 }
 EXPECT = {
     "tta_p95_ms": "",
     "drain_s": "",
     "dlq": "",
+    "dlq_min": "",
+    "dlq_max": "",
     "skip": "",
     "skip_reason": "",
     "timeout_s": "",
@@ -317,6 +326,8 @@ def _check(
         sap_timeout_s=float(c.typed(st, ("stack",), "sap_timeout_s", (int, float), lo=0.1) or 5.0),
         topics=tuple(topics) if topics else StackOptions.topics,
         fast_retry=c.typed(st, ("stack",), "fast_retry", bool) is not False,
+        reconcile_s=c.typed(st, ("stack",), "reconcile_s", (int, float), lo=0.1),
+        poll_s=c.typed(st, ("stack",), "poll_s", (int, float), lo=0.1),
     )
 
     # [[timeline]]
@@ -384,6 +395,8 @@ def _check(
                 f"expect.skip names unknown invariant {s!r}; known: {', '.join(INVARIANTS)}",
             )
     skip_reason = c.typed(ex, ("expect",), "skip_reason", str) or ""
+    if "dlq" in ex and ("dlq_min" in ex or "dlq_max" in ex):
+        c.err(("expect", "dlq"), "give expect.dlq (exact) or expect.dlq_min/dlq_max, not both")
     if skip and not skip_reason:
         c.err(
             ("expect", "skip"),
@@ -393,6 +406,8 @@ def _check(
         tta_p95_ms=c.typed(ex, ("expect",), "tta_p95_ms", (int, float), lo=0),
         drain_s=c.typed(ex, ("expect",), "drain_s", (int, float), lo=0),
         dlq=c.typed(ex, ("expect",), "dlq", int, lo=0),
+        dlq_min=c.typed(ex, ("expect",), "dlq_min", int, lo=0),
+        dlq_max=c.typed(ex, ("expect",), "dlq_max", int, lo=0),
         skip=tuple(str(s) for s in skip),
         skip_reason=skip_reason,
         timeout_s=float(c.typed(ex, ("expect",), "timeout_s", (int, float), lo=1) or 120.0),

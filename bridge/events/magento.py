@@ -154,6 +154,45 @@ def shipping(order: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
     return {"shipping_lines": [{"id": 1, "method_id": method, "total": amount, "total_tax": tax}]}
 
 
+def other_charges(order: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """What ``grand_total`` holds beyond items and shipping (payment surcharges, gift wrap
+    — Magento extensions add them as totals, not as items) → one Woo fee line, so SAP's
+    DocTotal and VatSum still equal the shop's grand total and tax to the cent."""
+    grand = Decimal(_money(order.get("grand_total"), "grand_total"))
+    tax = Decimal(_money(order.get("tax_amount"), "tax_amount"))
+    items = [i for i in order.get("items") or [] if not i.get("parent_item_id")]
+    items_net = sum(
+        (
+            Decimal(_money(i.get("row_total"), "row_total"))
+            - abs(Decimal(_money(i.get("discount_amount"), "discount_amount")))
+            for i in items
+        ),
+        Decimal(0),
+    )
+    items_tax = sum((Decimal(_money(i.get("tax_amount"), "tax_amount")) for i in items), Decimal(0))
+    ship = Decimal(_money(order.get("shipping_amount"), "shipping_amount"))
+    ship_tax = Decimal(_money(order.get("shipping_tax_amount"), "shipping_tax_amount"))
+    rest_tax = tax - items_tax - ship_tax
+    rest_net = grand - items_net - items_tax - ship - ship_tax - rest_tax
+    if rest_net == 0 and rest_tax == 0:
+        return {"fee_lines": []}
+    tax_class = ""
+    if rest_net != 0 and rest_tax != 0:
+        rate = rest_tax / rest_net * 100
+        best = min(catalog.tax_classes, key=lambda tc: abs(Decimal(tc.rate) - rate), default=None)
+        if best is not None:
+            tax_class = str(best.slug)
+    fee = {
+        "id": 1,
+        "name": "Other charges",
+        "total": str(rest_net.quantize(CENT)),
+        "total_tax": str(rest_tax.quantize(CENT)),
+        "tax_status": "taxable" if rest_tax != 0 else "none",
+        "tax_class": tax_class,
+    }
+    return {"fee_lines": [fee]}
+
+
 #: the conversion, one rule per concern, applied in order
 RULES: dict[str, Rule] = {
     "identity": identity,
@@ -164,6 +203,7 @@ RULES: dict[str, Rule] = {
     "totals": totals,
     "lines": lines,
     "shipping": shipping,
+    "other_charges": other_charges,
 }
 
 

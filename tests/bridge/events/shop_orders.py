@@ -31,8 +31,8 @@ def woo_order(
         "discount_total": "3.30",
         "shipping_total": "4.95",
         "shipping_tax": "1.04",
-        "total_tax": "7.52",
-        "total": "49.73",
+        "total_tax": "7.53",
+        "total": "48.22",
         "billing": {
             "first_name": "Ana",
             "last_name": "Pérez",
