@@ -58,6 +58,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sapchaos_shop(mode): run the fakeshop fixture as 'woo' (default) or 'magento'",
     )
+    config.addinivalue_line(
+        "markers",
+        "sapchaos_broker(kind): give sapchaos_stack an MQTT broker through the proxy: "
+        "'shared' (the session's broker) or 'own' (a private mosquitto the test may kill)",
+    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -177,6 +182,16 @@ def sapchaos_bridge() -> Bridge | BridgeTarget:
     return None
 
 
+def _broker_kind(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("sapchaos_broker")
+    if marker is None:
+        return "none"
+    kind = marker.args[0] if marker.args else "own"
+    if kind not in ("shared", "own"):
+        raise pytest.UsageError(f"sapchaos_broker must be 'shared' or 'own', not {kind!r}")
+    return str(kind)
+
+
 @pytest.fixture
 def sapchaos_stack(
     request: pytest.FixtureRequest,
@@ -198,6 +213,7 @@ def sapchaos_stack(
         as_bridge(sapchaos_bridge),
         seed=sapchaos_servers.seed,
         mqtt_url=sapchaos_servers.mqtt_url,
+        broker=_broker_kind(request),
     )
     try:
         stack.start()

@@ -25,11 +25,15 @@ from sapchaos.testing.clients import FakeSapClient, FakeShopClient, ProxyClient
 from sapchaos.testing.servers import ServerThread
 from sapchaos.testing.verdict import StackVerdict
 from scenarios.bridge_process import BridgeEnv, log_tail
+from scenarios.broker_process import BrokerProcess
 from scenarios.oracle import Histories, judge
 from scenarios.oracle.contract import Contract
 
-#: the proxied links of a stack
+#: the proxied links of a stack (plus ``bridge_to_broker`` when a test asks for a broker)
 LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge")
+#: "none": the session's broker URL, direct; "shared": it, through the proxy; "own": a
+#: private mosquitto per test, through the proxy
+BROKERS = ("none", "shared", "own")
 
 
 def ensure_links(proxy: ProxyClient, sap_url: str, shop_url: str) -> None:
@@ -62,6 +66,7 @@ class Stack:
         *,
         seed: int = 1,
         mqtt_url: str = defaults.MQTT_URL,
+        broker: str = "none",
         contract: Contract | None = None,
     ) -> None:
         self.thread = thread
@@ -73,6 +78,23 @@ class Stack:
         self.contract = contract or Contract()
         self.state_dir: Path = new_state_dir()
         ensure_links(proxy, fakesap.admin_url, fakeshop.url)
+        if broker not in BROKERS:
+            raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
+        #: "own": a private mosquitto the test may kill -9 (``kill_broker()``)
+        self.broker: BrokerProcess | None = None
+        if broker == "own":
+            self.broker = BrokerProcess(self.state_dir / "broker", free_port())
+            mqtt_url = self.broker.url
+        if broker != "none":  # the bridge reaches the broker through the proxy
+            target = mqtt_url.removeprefix("mqtt://")
+            if "bridge_to_broker" in proxy.links:
+                self.thread.call(
+                    "POST", f"{proxy.url}/proxies/bridge_to_broker", {"upstream": target}
+                )
+            else:
+                proxy.create("bridge_to_broker", target)
+                proxy._session_links = frozenset(proxy._session_links | {"bridge_to_broker"})
+            mqtt_url = f"mqtt://{proxy.links['bridge_to_broker']}"
         self.bridge_port = free_port()
         links = proxy.links
         self.env = BridgeEnv(
@@ -100,6 +122,8 @@ class Stack:
             f"{self.proxy.url}/proxies/shop_to_bridge",
             {"upstream": f"127.0.0.1:{self.bridge_port}"},
         )
+        if self.broker is not None:
+            self.thread.run(self.broker.start())
         self.thread.run(self.bridge.start(), timeout=self.bridge_spec.ready_timeout_s + 30)
         self.fakeshop.subscribe(self.env.bridge_url, self.bridge_spec.topics)
 
@@ -111,6 +135,9 @@ class Stack:
                     self.thread.run(self.bridge.stop(), timeout=30)
                 except Exception:
                     self.thread.run(self.bridge.kill(), timeout=30)
+                finally:
+                    if self.broker is not None:
+                        self.thread.run(self.broker.kill(), timeout=30)
         finally:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -128,6 +155,24 @@ class Stack:
 
     def restart_bridge(self) -> None:
         self.thread.run(self.bridge.restart(), timeout=self.bridge_spec.ready_timeout_s + 30)
+
+    def _own_broker(self) -> BrokerProcess:
+        if self.broker is None:
+            raise RuntimeError(
+                'this stack has no broker of its own: mark the test @pytest.mark.sapchaos_broker("own")'
+            )
+        return self.broker
+
+    def kill_broker(self) -> None:
+        """``kill -9`` the test's own mosquitto (state since its last save is lost)."""
+        self.thread.run(self._own_broker().kill())
+
+    def stop_broker(self) -> None:
+        """Stop it cleanly (it saves its sessions and queued messages)."""
+        self.thread.run(self._own_broker().stop())
+
+    def start_broker(self) -> None:
+        self.thread.run(self._own_broker().start())
 
     # -- load ----------------------------------------------------------------------------
     def create_orders(self, count: int = 1, **kw: Any) -> list[int]:
