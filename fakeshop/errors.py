@@ -145,11 +145,20 @@ ERRORS: dict[str, ErrorKind] = {
     # orders, notes, refunds
     "order_invalid_id": ErrorKind("woocommerce_rest_shop_order_invalid_id", 404, "Invalid ID."),
     "order_invalid_id_400": ErrorKind("woocommerce_rest_shop_order_invalid_id", 400, "Invalid ID."),
-    "order_note_invalid_id": ErrorKind(
-        "woocommerce_rest_order_note_invalid_id", 404, "Invalid resource ID."
-    ),
+    # notes (class-wc-rest-order-notes-v1-controller.php): listing checks the parent with
+    # a code built from the post type, create/read/delete with a literal one; a missing
+    # note is the generic "woocommerce_rest_invalid_id"
+    "order_note_invalid_id": ErrorKind("woocommerce_rest_invalid_id", 404, "Invalid resource ID."),
     "parent_order_invalid_id": ErrorKind(
         "woocommerce_rest_order_invalid_id", 404, "Invalid order ID."
+    ),
+    "notes_parent_invalid_id": ErrorKind(
+        "woocommerce_rest_shop_order_invalid_id", 404, "Invalid order ID."
+    ),
+    # refunds: real WooCommerce passes 404 as bare error data, so WordPress answers 500
+    # with "data": 404; fakeshop answers 404 (documented deviation)
+    "refund_parent_invalid_id": ErrorKind(
+        "woocommerce_rest_invalid_order_id", 404, "Invalid order ID."
     ),
     "refund_invalid_id": ErrorKind(
         "woocommerce_rest_shop_order_refund_invalid_id", 404, "Invalid ID."

@@ -12,11 +12,13 @@ from fakeshop.rest.common import body, enum_param, links, require, route_id, sho
 from fakeshop.store import ShopState
 
 
-def _order_id(request: web.Request, state: ShopState) -> int:
+def _order_id(
+    request: web.Request, state: ShopState, missing: str = "parent_order_invalid_id"
+) -> int:
     oid = route_id(request)
     rec = state.orders.get(oid)
     if rec is None or rec.deleted:
-        raise WooError("parent_order_invalid_id")
+        raise WooError(missing)
     return oid
 
 
@@ -33,7 +35,7 @@ def render(request: web.Request, oid: int, note: dict[str, Any]) -> dict[str, An
 async def list_notes(request: web.Request) -> web.Response:
     require(request, "cannot_list")
     state = shop(request).state
-    oid = _order_id(request, state)
+    oid = _order_id(request, state, "notes_parent_invalid_id")
     kind = enum_param(request, "type", "any", ("any", "customer", "internal"))
     notes = [
         n

@@ -18,7 +18,7 @@ from fakeshop.store import OrderRecord, ShopState
 def _parent(state: ShopState, oid: int) -> OrderRecord:
     rec = state.orders.get(oid)
     if rec is None or rec.deleted:
-        raise WooError("parent_order_invalid_id")
+        raise WooError("refund_parent_invalid_id")
     return rec
 
 

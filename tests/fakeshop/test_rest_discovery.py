@@ -68,3 +68,41 @@ async def test_namespace_index_lists_every_route(shop: ShopHandle) -> None:
         assert all("OPTIONS" not in e["methods"] for e in routes[path]["endpoints"])
     assert routes["/wc/v3/customers"]["methods"] == ["GET", "POST"]
     assert "schema" not in routes["/wc/v3/customers"]  # the index leaves schemas to OPTIONS
+
+
+async def test_error_codes_follow_each_controller(shop: ShopHandle) -> None:
+    """Codes as each WooCommerce controller builds them: from the post type where it uses
+    ``woocommerce_rest_{post_type}_…``, literal where it does not (checked against core)."""
+    api = woocommerce.API(url=shop.url("/"), consumer_key=CK, consumer_secret=CS, version="wc/v3")
+
+    def calls() -> list[tuple[int, str]]:
+        out = []
+        for method, path, data in (
+            ("get", "orders/999999/notes", None),
+            ("post", "orders/999999/notes", {"note": "x"}),
+            ("post", "orders/999999/refunds", {"amount": "1.00"}),
+            ("get", "orders/999999", None),
+            ("put", "orders/999999", {"status": "completed"}),
+            ("post", "orders", {"id": 4}),
+            ("post", "products", {"id": 4}),
+            ("get", "customers/999999", None),
+            ("put", "customers/999999", {"first_name": "x"}),
+            ("post", "customers", {"id": 4, "email": "x@example.com"}),
+        ):
+            fn = getattr(api, method)
+            resp = fn(path, data) if data is not None else fn(path)
+            out.append((resp.status_code, resp.json()["code"]))
+        return out
+
+    assert await asyncio.to_thread(calls) == [
+        (404, "woocommerce_rest_shop_order_invalid_id"),
+        (404, "woocommerce_rest_order_invalid_id"),
+        (404, "woocommerce_rest_invalid_order_id"),
+        (404, "woocommerce_rest_shop_order_invalid_id"),
+        (400, "woocommerce_rest_shop_order_invalid_id"),
+        (400, "woocommerce_rest_shop_order_exists"),
+        (400, "woocommerce_rest_product_exists"),
+        (404, "woocommerce_rest_invalid_id"),
+        (400, "woocommerce_rest_invalid_id"),
+        (400, "woocommerce_rest_customer_exists"),
+    ]

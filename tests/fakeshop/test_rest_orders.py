@@ -207,7 +207,7 @@ async def test_notes(shop: ShopHandle) -> None:
     status, one, _ = await shop.api("GET", f"orders/{oid}/notes/{note['id']}")
     assert status == 200 and one["note"] == text
     status, body, _ = await shop.api("GET", f"orders/{oid}/notes/99999")
-    assert (status, body["code"]) == (404, "woocommerce_rest_order_note_invalid_id")
+    assert (status, body["code"]) == (404, "woocommerce_rest_invalid_id")
     status, body, _ = await shop.api("POST", f"orders/{oid}/notes", json={})
     assert (status, body["code"], body["message"]) == (
         400,
