@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import socket
 import struct
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from scenarios.proxy.link import Link
+from scenarios.proxy.splice import AVAILABLE as SPLICE_AVAILABLE
+from scenarios.proxy.splice import SPLICE_AFTER
 from scenarios.proxy.toxic_set import ToxicSet
 
 if TYPE_CHECKING:
@@ -27,6 +30,7 @@ EARLY_LIMIT = 256 * 1024
 #: transport write buffer: above it the destination says pause_writing and the source
 #: socket stops being read, so the kernel's receive window pushes back on the sender
 WRITE_HIGH_WATER = 256 * 1024
+NEVER = sys.maxsize
 
 
 class Side(asyncio.Protocol):
@@ -46,6 +50,7 @@ class Side(asyncio.Protocol):
         self.outbound: Link | None = None  # link writing to this socket
         self.early: list[bytes] = []
         self.early_size = 0
+        self.until_splice = SPLICE_AFTER if SPLICE_AVAILABLE and SPLICE_AFTER else NEVER
         self.lost = False
         self._paused = False
 
@@ -59,6 +64,9 @@ class Side(asyncio.Protocol):
         direct = self.direct
         if direct is not None:
             direct.write(data)
+            self.until_splice -= len(data)
+            if self.until_splice <= 0 and self.inbound is not None:
+                self.inbound.try_splice()  # a bulk transfer: move it in the kernel
         elif self.inbound is not None:
             self.inbound.feed(data)
         else:
@@ -93,7 +101,15 @@ class Side(asyncio.Protocol):
         if not self.lost and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
+    def stop_splicing(self) -> None:
+        """Close the splice pumps on this socket (their duplicate descriptors would keep
+        it open: no FIN, no RST)."""
+        for link in (self.inbound, self.outbound):
+            if link is not None:
+                link.stop_splice(resume=False)
+
     def close(self) -> None:
+        self.stop_splicing()
         if self.outbound is not None:
             self.outbound.source.direct = None
         if self.transport is not None:
@@ -103,6 +119,7 @@ class Side(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.lost:
             return
+        self.stop_splicing()
         if reset:
             sock = transport.get_extra_info("socket")
             if sock is not None:
@@ -118,7 +135,8 @@ class Side(asyncio.Protocol):
     def resume_reading(self) -> None:
         if self.transport is not None and self._paused and not self.transport.is_closing():
             self._paused = False
-            self.transport.resume_reading()
+            if self.inbound is None or self.inbound.pump is None:  # a pump reads instead
+                self.transport.resume_reading()
 
 
 class Connection:
@@ -183,6 +201,7 @@ class Connection:
             self.client.resume_reading()
 
     def side_lost(self, side: Side) -> None:
+        side.stop_splicing()
         if side.outbound is not None:
             side.outbound.source.direct = None
         if side.inbound is not None:

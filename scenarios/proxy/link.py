@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sys
 from typing import TYPE_CHECKING, Any
 
+from scenarios.proxy.splice import AVAILABLE as SPLICE_AVAILABLE
+from scenarios.proxy.splice import SPLICE_AFTER, SplicePump
 from scenarios.proxy.stream import EOF, Channel, Chunk, Item, Outlet
 from scenarios.proxy.toxic_set import ToxicEntry
 from scenarios.proxy.toxics.base import Stub, Toxic
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 #: pause reading the source once this many bytes wait inside the pipeline
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
+NEVER = sys.maxsize
+#: a bulk direction whose destination still had queued bytes tries again this much later
+RETRY_SPLICE_AFTER = 64 * 1024
 
 
 class Sink:
@@ -95,6 +101,7 @@ class Link:
         self.dest_paused = False
         self.source_paused = False
         self.ended = False
+        self.pump: SplicePump | None = None
         self._loop = asyncio.get_running_loop()
         self._update_fast_path()
 
@@ -126,8 +133,63 @@ class Link:
             self.source_paused = True
             self.source.pause_reading()
 
+    # zero-copy path ----------------------------------------------------------------
+    def try_splice(self) -> None:
+        """Start splicing this direction if it has no toxic and nothing is queued."""
+        src, dst = self.source, self.dest
+        src.until_splice = NEVER
+        if self.pump is not None or self.stages or src.lost or dst.lost:
+            return
+        st, dt = src.transport, dst.transport
+        if st is None or dt is None or st.is_closing() or dt.is_closing():
+            return
+        if dt.get_write_buffer_size() > 0:
+            src.until_splice = RETRY_SPLICE_AFTER  # earlier bytes must reach the socket first
+            return
+        ssock, dsock = st.get_extra_info("socket"), dt.get_extra_info("socket")
+        if ssock is None or dsock is None:
+            return
+        try:
+            self.pump = SplicePump(self, ssock.fileno(), dsock.fileno())
+        except OSError:
+            return
+        src.direct = None
+        st.pause_reading()  # the pump reads this socket from now on
+
+    def stop_splice(self, resume: bool = True) -> bytes:
+        """Stop splicing; returns bytes read but not yet written (empty when not spliced).
+        With ``resume`` the source transport reads again (unless backpressure holds it)."""
+        pump, self.pump = self.pump, None
+        if pump is None:
+            return b""
+        left = pump.stop()
+        src = self.source
+        transport = src.transport
+        if resume and transport is not None and not src.lost and not transport.is_closing():
+            if not src._paused:
+                transport.resume_reading()
+            src.until_splice = SPLICE_AFTER
+        return left
+
+    def splice_eof(self) -> None:
+        """The source peer closed while spliced: as ``eof_received``, the connection ends
+        (the pipe is empty: the pump reads again only once it has drained)."""
+        left = self.stop_splice(resume=False)
+        if left:
+            self.sink.put(Chunk(left, self._loop.time()))
+        if self.source.transport is not None:
+            self.source.transport.close()
+
+    def splice_failed(self, exc: OSError, source: bool) -> None:
+        """A reset or broken pipe while spliced: drop the socket that failed."""
+        self.stop_splice(resume=False)
+        side = self.source if source else self.dest
+        if side.transport is not None:
+            side.transport.abort()
+
     # live toxic changes ------------------------------------------------------------
     def add(self, entry: ToxicEntry) -> None:
+        left = self.stop_splice()  # the toxic applies from the next byte on
         channel = Channel(self.on_size)
         stage = Stage(entry, channel, self.sink, self.rng)
         if self.stages:
@@ -135,8 +197,11 @@ class Link:
         else:
             self.entry = channel
         self.stages.append(stage)
+        self.source.until_splice = NEVER
         self._update_fast_path()
         stage.start()
+        if left:
+            channel.put(Chunk(left, self._loop.time()))
 
     def update(self, entry: ToxicEntry) -> None:
         stage = self._stage(entry.name)
@@ -166,10 +231,13 @@ class Link:
             self.stages[index - 1].set_output(out)
         else:
             self.entry = out
+        if not self.stages and SPLICE_AVAILABLE and SPLICE_AFTER:
+            self.source.until_splice = SPLICE_AFTER
         self._update_fast_path()
 
     def stop(self) -> None:
-        """Cancel every toxic task (the connection is gone)."""
+        """Cancel every toxic task and the pump (the connection is gone)."""
+        self.stop_splice(resume=False)
         for stage in self.stages:
             stage.interrupt()
 
