@@ -119,6 +119,18 @@ FIELDS: dict[str, list[str]] = {
     "generate POST": ["count", "with_lifecycle", "mix"],
     "load POST": ["rate", "duration_s", "mix", "lifecycle"],
     "magento comments": ["statusHistory"],
+    "orders POST": ["status", "customer_id", "billing", "shipping", "line_items",
+                    "shipping_lines", "fee_lines", "coupon_lines", "meta_data", "set_paid",
+                    "currency", "id"],
+    "orders batch": ["create", "update", "delete"],
+    "products POST": ["name", "type", "sku", "regular_price", "sale_price", "stock_quantity",
+                      "manage_stock", "date_on_sale_from", "date_on_sale_to_gmt", "tax_class",
+                      "attributes", "meta_data", "status"],
+    "variations POST": ["regular_price", "sale_price", "sku", "attributes", "stock_quantity",
+                        "manage_stock", "date_on_sale_from_gmt"],
+    "customers POST": ["email", "first_name", "last_name", "username", "billing", "shipping",
+                       "meta_data", "id"],
+    "customers PUT": ["email", "first_name", "username", "billing", "shipping", "meta_data"],
 }  # fmt: skip
 
 
@@ -146,6 +158,7 @@ class Live:
     order_ids: list[int]
     product_id: int
     webhook_id: int
+    variable_id: int = 0
 
     def call(self, method: str, path: str, payload: bytes) -> tuple[int, str, Any]:
         async def go() -> tuple[int, str, Any]:
@@ -194,6 +207,11 @@ def live() -> Iterator[Live]:
     )
     assert status == 201, text
     live.webhook_id = int(json.loads(text)["id"])
+    status, _, text = live.call(
+        "POST", "/wp-json/wc/v3/products", json.dumps({"name": "V", "type": "variable"}).encode()
+    )
+    assert status == 201, text
+    live.variable_id = int(json.loads(text)["id"])
     yield live
 
     async def stop() -> None:
@@ -219,6 +237,12 @@ def _endpoints(live: Live) -> dict[str, tuple[str, str]]:
         "generate POST": ("POST", "/__admin/orders/generate"),
         "load POST": ("POST", "/__admin/load"),
         "magento comments": ("POST", f"/rest/V1/orders/{live.order_ids[2]}/comments"),
+        "orders POST": ("POST", f"{wc}/orders"),
+        "orders batch": ("POST", f"{wc}/orders/batch"),
+        "products POST": ("POST", f"{wc}/products"),
+        "variations POST": ("POST", f"{wc}/products/{live.variable_id}/variations"),
+        "customers POST": ("POST", f"{wc}/customers"),
+        "customers PUT": ("PUT", f"{wc}/customers/11"),
     }
 
 
@@ -279,6 +303,12 @@ ENDPOINTS = [
     "generate POST",
     "load POST",
     "magento comments",
+    "orders POST",
+    "orders batch",
+    "products POST",
+    "variations POST",
+    "customers POST",
+    "customers PUT",
 ]
 
 
