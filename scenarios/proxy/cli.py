@@ -12,6 +12,7 @@ from typing import Any
 from scenarios.proxy.errors import ApiError
 from scenarios.proxy.loops import LOOP_CHOICES, loop_factory, loop_name
 from scenarios.proxy.server import DEFAULT_PORT, EmbeddedToxiproxy
+from scenarios.proxy.splice import SPLICE_AFTER
 
 
 def register(sub: Any) -> None:
@@ -25,6 +26,14 @@ def register(sub: Any) -> None:
     serve.add_argument("--config", default=None, help="populate file: JSON array of proxies")
     serve.add_argument("--seed", type=int, default=None, help="seed for jitter/toxicity/slicer")
     serve.add_argument(
+        "--splice-after",
+        type=int,
+        default=SPLICE_AFTER,
+        metavar="BYTES",
+        help="splice a toxic-free direction in the kernel after this many bytes "
+        f"(Linux; default {SPLICE_AFTER}, 0 = never)",
+    )
+    serve.add_argument(
         "--loop",
         choices=LOOP_CHOICES,
         default="auto",
@@ -35,17 +44,23 @@ def register(sub: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.splice_after < 0:
+        print("proxy: --splice-after must be 0 or more bytes", file=sys.stderr)
+        return 2
     try:
         factory = loop_factory(args.loop)
     except ImportError:
         print("proxy: --loop uvloop: uvloop is not installed (sapchaos[fast])", file=sys.stderr)
         return 2
     with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(_run(args.host, args.port, args.config, args.seed))
+        return runner.run(_run(args))
 
 
-async def _run(host: str, port: int, config: str | None, seed: int | None) -> int:
-    server = EmbeddedToxiproxy(host, port, seed=seed, config=config)
+async def _run(args: argparse.Namespace) -> int:
+    config, seed = args.config, args.seed
+    server = EmbeddedToxiproxy(
+        args.host, args.port, seed=seed, config=config, splice_after=args.splice_after
+    )
     try:
         await server.start()
     except (OSError, ValueError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from scenarios.proxy.errors import ApiError
 from scenarios.proxy.proxy import Proxy
+from scenarios.proxy.splice import SPLICE_AFTER
 
 
 def _field(body: dict[str, Any], key: str) -> str:
@@ -35,8 +36,9 @@ def _enabled(body: dict[str, Any], default: bool) -> bool:
 class ProxyCollection:
     """The proxies of one Toxiproxy-compatible server, by name."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, splice_after: int = SPLICE_AFTER) -> None:
         self.rng = rng
+        self.splice_after = splice_after
         self.proxies: dict[str, Proxy] = {}
 
     def get(self, name: str) -> Proxy:
@@ -56,7 +58,7 @@ class ProxyCollection:
             raise ApiError.of("missing_field", "upstream")
         if name in self.proxies:
             raise ApiError.of("proxy_exists")
-        proxy = Proxy(name, listen, upstream, self.rng)
+        proxy = Proxy(name, listen, upstream, self.rng, self.splice_after)
         if enabled:
             await proxy.start()
         self.proxies[name] = proxy
@@ -89,7 +91,7 @@ class ProxyCollection:
                 return existing
             existing.stop()
             del self.proxies[name]
-        proxy = Proxy(name, listen, upstream, self.rng)
+        proxy = Proxy(name, listen, upstream, self.rng, self.splice_after)
         if _enabled(item, True):
             await proxy.start()
         self.proxies[name] = proxy

@@ -50,7 +50,7 @@ class Side(asyncio.Protocol):
         self.outbound: Link | None = None  # link writing to this socket
         self.early: list[bytes] = []
         self.early_size = 0
-        self.until_splice = SPLICE_AFTER if SPLICE_AVAILABLE and SPLICE_AFTER else NEVER
+        self.until_splice = conn.splice_after or NEVER
         self.lost = False
         self._paused = False
 
@@ -149,7 +149,9 @@ class Connection:
         rng: random.Random,
         on_done: Callable[[Connection], None],
         log: Any,
+        splice_after: int = SPLICE_AFTER,
     ) -> None:
+        self.splice_after = splice_after if SPLICE_AVAILABLE else 0
         self.upstream_addr = upstream
         self.toxics = toxics
         self.rng = rng

@@ -15,8 +15,7 @@ import random
 import sys
 from typing import TYPE_CHECKING, Any
 
-from scenarios.proxy.splice import AVAILABLE as SPLICE_AVAILABLE
-from scenarios.proxy.splice import SPLICE_AFTER, SplicePump
+from scenarios.proxy.splice import SplicePump
 from scenarios.proxy.stream import EOF, Channel, Chunk, Item, Outlet
 from scenarios.proxy.toxic_set import ToxicEntry
 from scenarios.proxy.toxics.base import Stub, Toxic
@@ -168,7 +167,7 @@ class Link:
         if resume and transport is not None and not src.lost and not transport.is_closing():
             if not src._paused:
                 transport.resume_reading()
-            src.until_splice = SPLICE_AFTER
+            src.until_splice = src.conn.splice_after or NEVER
         return left
 
     def splice_eof(self) -> None:
@@ -231,8 +230,8 @@ class Link:
             self.stages[index - 1].set_output(out)
         else:
             self.entry = out
-        if not self.stages and SPLICE_AVAILABLE and SPLICE_AFTER:
-            self.source.until_splice = SPLICE_AFTER
+        if not self.stages:
+            self.source.until_splice = self.source.conn.splice_after or NEVER
         self._update_fast_path()
 
     def stop(self) -> None:

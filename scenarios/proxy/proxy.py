@@ -21,14 +21,23 @@ from scenarios.proxy.addresses import (
 )
 from scenarios.proxy.connection import Connection
 from scenarios.proxy.errors import ApiError
+from scenarios.proxy.splice import SPLICE_AFTER
 from scenarios.proxy.toxic_set import ToxicEntry, ToxicSet
 
 
 class Proxy:
     """A named TCP proxy from ``listen`` to ``upstream``."""
 
-    def __init__(self, name: str, listen: str, upstream: str, rng: random.Random) -> None:
+    def __init__(
+        self,
+        name: str,
+        listen: str,
+        upstream: str,
+        rng: random.Random,
+        splice_after: int = SPLICE_AFTER,
+    ) -> None:
         self.name = name
+        self.splice_after = splice_after
         self.listen = listen
         self.upstream = upstream
         self.enabled = False
@@ -80,7 +89,14 @@ class Proxy:
             host, port = split_hostport(self.upstream)
         except ApiError:
             host, port = self.upstream, 0
-        conn = Connection((host, port), self.toxics, self.rng, self.connections.discard, self.log)
+        conn = Connection(
+            (host, port),
+            self.toxics,
+            self.rng,
+            self.connections.discard,
+            self.log,
+            self.splice_after,
+        )
         self.connections.add(conn)
         return conn.client
 

@@ -24,6 +24,7 @@ from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.collection import PopulateError, ProxyCollection
 from scenarios.proxy.errors import ApiError
 from scenarios.proxy.loops import loop_factory
+from scenarios.proxy.splice import SPLICE_AFTER
 
 DEFAULT_PORT = 8474
 
@@ -33,6 +34,8 @@ class EmbeddedToxiproxy:
 
     ``port=0`` picks a free port; ``url`` is the API base URL once started. ``config``
     is a populate file (a JSON array of proxies), loaded at start like ``-config``.
+    ``splice_after``: bytes a toxic-free direction carries before it is spliced in the
+    kernel (Linux; ``0`` always copies through user space).
     """
 
     def __init__(
@@ -42,12 +45,13 @@ class EmbeddedToxiproxy:
         *,
         seed: int | None = None,
         config: str | Path | None = None,
+        splice_after: int = SPLICE_AFTER,
     ) -> None:
         self.host = host
         self.port = port
         self.seed = seed
         self.config = Path(config) if config is not None else None
-        self.collection = ProxyCollection(random.Random(seed))
+        self.collection = ProxyCollection(random.Random(seed), splice_after)
         self._runner: web.AppRunner | None = None
         self.log = get_logger("proxy")
 

@@ -149,3 +149,11 @@ def test_loop_option_choices_and_factories() -> None:
             loop.close()
     with pytest.raises(ValueError, match="unknown event loop"):
         loop_factory("trio")
+
+
+def test_negative_splice_after_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["proxy", "serve", "--splice-after", "-1"])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err == "proxy: --splice-after must be 0 or more bytes\n"

@@ -167,3 +167,18 @@ async def test_reset_peer_and_disable_while_spliced(
     async with asyncio.timeout(10):
         while len(recorder.closed_at) < 2:  # the upstream side was closed too
             await asyncio.sleep(0.01)
+
+
+async def test_splice_after_zero_always_copies(recorder: Recorder) -> None:
+    async with EmbeddedToxiproxy("127.0.0.1", 0, splice_after=0) as srv:
+        host, port = await make_proxy(srv, recorder.port)
+        _reader, writer = await asyncio.open_connection(host, port)
+        for _ in range(48):
+            writer.write(BLOCK)
+            await writer.drain()
+        async with asyncio.timeout(20):
+            while len(recorder.received) < 48 * len(BLOCK):
+                await asyncio.sleep(0.01)
+        assert recorder.received == BLOCK * 48
+        assert only_connection(srv).links["upstream"].pump is None
+        writer.close()
