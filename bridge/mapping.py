@@ -101,15 +101,20 @@ def lines(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
     """One line per item: ItemCode = sku, net LineTotal (after coupons), VatGroup by tax class."""
     out = []
     for item in order.line_items:
-        out.append(
-            {
-                "ItemCode": item.sku,
-                "Quantity": item.quantity,
-                "LineTotal": _money(item.total),
-                "VatGroup": ctx.vat_group(item.tax_class),
-                "WarehouseCode": ctx.catalog.default_warehouse,
-            }
-        )
+        line: dict[str, Any] = {"ItemCode": item.sku, "Quantity": item.quantity}
+        if order.prices_include_tax:
+            # gross shop prices: book the gross (PriceAfterVAT) so SAP derives net and VAT
+            # from it as the shop did — a net LineTotal would let SAP recompute the VAT
+            # and miss the shop's total by a cent
+            gross = _money(item.total) + _money(item.total_tax)
+            line["PriceAfterVAT"] = (gross / item.quantity).quantize(
+                Decimal("0.000001"), rounding=ROUND_HALF_UP
+            )
+        else:
+            line["LineTotal"] = _money(item.total)
+        line["VatGroup"] = ctx.vat_group(item.tax_class)
+        line["WarehouseCode"] = ctx.catalog.default_warehouse
+        out.append(line)
     return {"DocumentLines": out}
 
 

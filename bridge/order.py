@@ -80,6 +80,8 @@ class OrderPayload(_Model):
     customer_id: int = 0
     transaction_id: str = ""
     payment_method: str = ""
+    #: store option ``woocommerce_prices_include_tax`` when the order was placed
+    prices_include_tax: bool = False
     total: Decimal
     line_items: list[LineItem] = Field(min_length=1)
     shipping_lines: list[ShippingLine] = Field(default_factory=list)

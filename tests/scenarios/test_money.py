@@ -1,6 +1,6 @@
-"""Magento mode books the whole grand total: a fee the Magento payload only carries inside
-``grand_total`` becomes an expense, so SAP's DocTotal equals the shop's total (the
-oracle's ``amounts_match`` caught it missing in the ``magento-events`` scenario)."""
+"""Money to the cent on every path the reference bridge books. Magento mode: a fee the
+Magento payload only carries inside ``grand_total`` becomes an expense. Gross shop prices:
+lines go to SAP gross. (The oracle's ``amounts_match`` caught both in the catalog.)"""
 
 from __future__ import annotations
 
@@ -56,3 +56,18 @@ def test_a_fee_inside_grand_total_becomes_an_expense() -> None:
 
 def test_no_fee_line_when_items_and_shipping_make_the_total() -> None:
     assert _via_magento(woo_order(2002))["fee_lines"] == []
+
+
+def test_gross_prices_are_booked_gross() -> None:
+    """With prices including VAT, lines go to SAP as PriceAfterVAT (per unit, gross), so
+    SAP derives net and VAT from the gross as the shop did (no 0.01 drift; found by the
+    oracle's amounts_match in vat-and-shipping)."""
+    woo = copy.deepcopy(woo_order(2003))
+    woo["prices_include_tax"] = True
+    doc = to_sap_order(parse_order(woo), MappingContext(CATALOG))
+    first = woo["line_items"][0]  # type: ignore[index]
+    gross = (Decimal(first["total"]) + Decimal(first["total_tax"])) / first["quantity"]
+    assert doc["DocumentLines"][0]["PriceAfterVAT"] == gross.quantize(Decimal("0.000001"))
+    assert "LineTotal" not in doc["DocumentLines"][0]
+    net_doc = to_sap_order(parse_order(woo_order(2003)), MappingContext(CATALOG))
+    assert net_doc["DocumentLines"][0]["LineTotal"] == Decimal(first["total"])
