@@ -27,8 +27,10 @@ log = logging.getLogger("shopbridge")
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 WAKE = web.AppKey("wake", asyncio.Event)
-#: statuses in which an order must not stand in SAP
-CANCELLED = ("cancelled", "failed")
+#: statuses in which an order must stand in SAP as a sales order
+BOOK = ("pending", "processing", "on-hold", "completed")
+#: statuses in which it must not (never booked, or booked and then cancelled)
+CANCELLED = ("cancelled", "failed", "refunded", "trash")
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -54,24 +56,26 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def sync_one(row: Row, sap: ServiceLayer, shop: Shop, store: Store, s: Settings) -> None:
-    order, status = row.order, str(row.order.get("status", ""))
+    # act on the order as it is now: copies and reordered webhooks cannot mislead us
+    order = await shop.get_order(row.order_id)
+    status = str(order.get("status", ""))
     doc_entry, doc_num = row.doc_entry, row.doc_num
     if doc_entry is None:
-        if status in CANCELLED:
-            store.finished(row.order_id, "cancelled")  # never booked: nothing to undo
+        if status not in BOOK:  # cancelled before it reached us, or still a draft
+            store.finished(row.order_id, "cancelled" if status in CANCELLED else "waiting")
             return
         existing = await sap.find_order(idem_key(row.order_id)) if s.lookup_before_create else None
         if existing is None:
             existing = await sap.create_order(to_sap_order(order, s))
         doc_entry, doc_num = int(existing["DocEntry"]), int(existing["DocNum"])
         store.booked(row.order_id, doc_entry, doc_num)
+    if not row.noted:
+        await shop.add_note(row.order_id, f"SAP sales order {doc_num} created")
+        store.noted(row.order_id)
     if status in CANCELLED:
         await sap.cancel_order(doc_entry)
         store.finished(row.order_id, "cancelled")
         return
-    if not row.noted:
-        await shop.add_note(row.order_id, f"SAP sales order {doc_num} created")
-        store.noted(row.order_id)
     store.finished(row.order_id, "booked")
 
 

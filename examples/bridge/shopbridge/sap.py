@@ -65,4 +65,7 @@ class ServiceLayer:
         return created
 
     async def cancel_order(self, doc_entry: int) -> None:
-        await self.call("POST", f"Orders({doc_entry})/Cancel")
+        """Cancel once: a retry after a lost reply finds it cancelled already."""
+        doc = await self.call("GET", f"Orders({doc_entry})?$select=DocEntry,Cancelled")
+        if doc.get("Cancelled") != "tYES":
+            await self.call("POST", f"Orders({doc_entry})/Cancel")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+from typing import Any
 
 from woocommerce import API
 
@@ -23,6 +24,19 @@ class Shop:
         self.api = API(
             url=url, consumer_key=key, consumer_secret=secret, version="wc/v3", timeout=10
         )
+
+    async def get_order(self, order_id: int) -> dict[str, Any]:
+        """The order as the shop has it now (webhooks are only notifications)."""
+
+        def get() -> dict[str, Any]:
+            resp = self.api.get(f"orders/{order_id}")
+            if resp.status_code == 404:  # deleted for good: it will not be fulfilled
+                return {"id": order_id, "status": "trash"}
+            resp.raise_for_status()
+            order: dict[str, Any] = resp.json()
+            return order
+
+        return await asyncio.to_thread(get)
 
     async def add_note(self, order_id: int, text: str) -> None:
         def post() -> None:

@@ -46,7 +46,9 @@ class Store:
         self.db.close()
 
     def accept(self, order: dict[str, Any]) -> None:
-        """Keep the newest snapshot per order; a newer one re-queues a booked order."""
+        """Keep the newest snapshot per order; a newer one — or a different one with the
+        same second-resolution ``date_modified_gmt`` — queues the order again (the worker
+        reads the order from the shop before acting, so which copy wins a tie is moot)."""
         modified = str(order.get("date_modified_gmt") or "")
         self.db.execute(
             """INSERT INTO orders (order_id, payload, modified) VALUES (?, ?, ?)
@@ -54,7 +56,8 @@ class Store:
                  payload = excluded.payload, modified = excluded.modified,
                  state = CASE WHEN orders.state = 'failed' THEN 'failed' ELSE 'pending' END,
                  next_try = 0
-               WHERE excluded.modified > orders.modified""",
+               WHERE excluded.modified > orders.modified
+                  OR (excluded.modified = orders.modified AND excluded.payload != orders.payload)""",
             (int(order["id"]), json.dumps(order), modified),
         )
 

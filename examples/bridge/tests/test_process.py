@@ -21,5 +21,5 @@ def test_kill_minus_nine_loses_nothing(sapchaos_stack: Stack) -> None:
 
 
 def test_catalog_scenario(run_scenario) -> None:
-    verdict = run_scenario("smoke", seed=3, orders=20)
+    verdict = run_scenario("duplicate-webhooks", seed=3, orders=20)
     verdict.assert_passed()
