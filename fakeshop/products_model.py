@@ -16,9 +16,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fakeshop.errors import WooError, invalid_param
-from fakeshop.orders_model import fmt
+from fakeshop.orders_model import fmt, upsert_meta
 from fakeshop.store import ShopState
 from fakeshop.timefmt import parse_wp_date
+from fakeshop.wp_types import wp_integer
 
 TYPES = ("simple", "grouped", "external", "variable")
 STATUSES = ("draft", "pending", "private", "publish", "future")
@@ -143,8 +144,6 @@ def _flag(data: dict[str, Any], name: str) -> bool | None:
 
 
 def _int(data: dict[str, Any], name: str) -> int | None:
-    from fakeshop.rest.products import wp_integer
-
     if name not in data or data[name] is None:
         return None
     value = wp_integer(data[name])
@@ -219,8 +218,6 @@ def apply_fields(state: ShopState, prod: dict[str, Any], data: dict[str, Any]) -
         raise invalid_param(meta_data="meta_data is not of type array.")
     prod.update(changes)
     if meta:
-        from fakeshop.orders_model import upsert_meta
-
         upsert_meta(prod.setdefault("meta_data", []), meta, state.next_meta_id)
     if "name" in changes and "slug" not in changes and not prod.get("slug"):
         prod["slug"] = slugify(prod["name"])

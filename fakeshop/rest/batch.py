@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from fakeshop.errors import WooError, invalid_param
+from fakeshop.wp_types import wp_integer
 
 LIMIT = 100
 
@@ -59,8 +60,6 @@ def _create(create: Callable[[dict[str, Any]], dict[str, Any]], item: Any) -> di
 
 
 def _id(raw: Any) -> int | None:
-    from fakeshop.rest.products import wp_integer
-
     value = wp_integer(raw) if raw is not None else None
     return value if value is not None and 0 < value < 2**63 else None
 

@@ -22,9 +22,9 @@ from fakeshop.orders_model import ORDER_STATUSES, STATUS_LABELS, change_status, 
 from fakeshop.products_model import refresh_price
 from fakeshop.rest.common import API_PREFIX, body, require, shop, wp_json
 from fakeshop.rest.orders import render
-from fakeshop.rest.products import wp_integer
 from fakeshop.stock import REDUCING_STATUSES, count_sales, reduce_order_stock
 from fakeshop.store import ShopState
+from fakeshop.wp_types import wp_integer
 from sapchaos.catalog import Product
 
 #: statuses ``payment_complete`` accepts (``woocommerce_valid_order_statuses_for_payment_complete``)

@@ -5,12 +5,14 @@ bridge syncs stock back from SAP with ``PUT products/{id}`` or ``POST products/b
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 from aiohttp import web
 
 from fakeshop.errors import WooError
+from fakeshop.products_model import apply_fields, refresh_price, trash_product
+from fakeshop.products_model import create_product as create_product_model
+from fakeshop.products_model import create_variation as create_variation_model
 from fakeshop.rest.batch import run_batch
 from fakeshop.rest.common import (
     API_PREFIX,
@@ -30,7 +32,6 @@ BATCH_LIMIT = 100
 
 
 def render(request: web.Request, prod: dict[str, Any]) -> dict[str, Any]:
-    from fakeshop.products_model import refresh_price
 
     refresh_price(shop(request).state, prod)
     data = copy.deepcopy(prod)
@@ -72,33 +73,11 @@ async def get_product(request: web.Request) -> web.Response:
     return wp_json(render(request, shop(request).state.product(route_id(request))))
 
 
-def wp_integer(value: Any) -> int | None:
-    """``rest_is_integer``: a number (or numeric string) with no fraction; None otherwise
-    (booleans, NaN, Infinity, text, arrays)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
-
-
 def apply_product_update(
     state: ShopState, pid: int, data: dict[str, Any], missing: str = "product_invalid_id"
 ) -> dict[str, Any]:
     """``update_item``: the fields in ``data`` (stock fields derive ``stock_status`` as
     ``WC_Product`` does; prices follow the sale rules); stock writes are ground truth."""
-    from fakeshop.products_model import apply_fields
 
     prod = state.products.get(pid)
     if prod is None:
@@ -115,10 +94,9 @@ def apply_product_update(
 
 
 async def create_product(request: web.Request) -> web.Response:
-    from fakeshop.products_model import create_product as create
 
     require(request, "cannot_create")
-    prod = create(shop(request).state, body(request))
+    prod = create_product_model(shop(request).state, body(request))
     loc = f"{request.scheme}://{request.host}{API_PREFIX}/products/{prod['id']}"
     return wp_json(render(request, prod), status=201, headers={"Location": loc})
 
@@ -131,7 +109,6 @@ async def update_product(request: web.Request) -> web.Response:
 
 
 def delete_one(state: ShopState, pid: int, force: bool) -> dict[str, Any]:
-    from fakeshop.products_model import trash_product
 
     prod = state.products.get(pid)
     if prod is None:
@@ -151,14 +128,13 @@ async def delete_product(request: web.Request) -> web.Response:
 async def batch_products(request: web.Request) -> web.Response:
     """``products/batch``: create, update, delete (always forced) in one request; a failing
     item is ``{id, error}`` in a 200, the others still apply."""
-    from fakeshop.products_model import create_product as create
 
     require(request, "cannot_batch")
     state = shop(request).state
     return wp_json(
         run_batch(
             body(request),
-            create=lambda item: render(request, create(state, item)),
+            create=lambda item: render(request, create_product_model(state, item)),
             update=lambda pid, item: render(
                 request, apply_product_update(state, pid, item, "product_invalid_id_400")
             ),
@@ -202,18 +178,16 @@ async def get_variation(request: web.Request) -> web.Response:
 
 
 async def create_variation(request: web.Request) -> web.Response:
-    from fakeshop.products_model import create_variation as create
 
     require(request, "cannot_create")
     state = shop(request).state
     parent = _parent(state, request)
-    var = create(state, parent, body(request))
+    var = create_variation_model(state, parent, body(request))
     loc = f"{request.scheme}://{request.host}{API_PREFIX}/products/{parent['id']}/variations/{var['id']}"
     return wp_json(render(request, var), status=201, headers={"Location": loc})
 
 
 async def update_variation(request: web.Request) -> web.Response:
-    from fakeshop.products_model import apply_fields, refresh_price
 
     require(request, "cannot_edit")
     state = shop(request).state
@@ -227,7 +201,6 @@ async def update_variation(request: web.Request) -> web.Response:
 
 async def delete_variation(request: web.Request) -> web.Response:
     """Variations cannot be trashed (501); ``force`` removes one from its parent."""
-    from fakeshop.products_model import refresh_price
 
     require(request, "cannot_delete")
     state = shop(request).state
