@@ -126,7 +126,7 @@ def _demo(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return _fail(str(exc))
     rdir = Path(args.run_dir) if args.run_dir else default_run_dir("demo", args.seed)
-    _log_to_file(rdir, None)
+    log_file = _log_to_file(rdir, None)
     try:
         report = asyncio.run(
             run_scenario(
@@ -135,6 +135,11 @@ def _demo(args: argparse.Namespace) -> int:
         )
     except RunError as exc:
         return _fail(str(exc))
+    finally:  # logs go back to stderr before the file closes
+        from sapchaos.logs import configure_logging
+
+        configure_logging(getattr(args, "log_level", "INFO") or "INFO")
+        log_file.close()
     return 0 if report["verdict"] == "pass" else 1
 
 
@@ -236,7 +241,10 @@ def _run(args: argparse.Namespace) -> int:
             )
             report = _error_report(scenario.name, seed, f"{type(exc).__name__}: {exc}")
         reports.append(report)
-    if log_file is not None:
+    if log_file is not None:  # logs go back to stderr before the file closes
+        from sapchaos.logs import configure_logging
+
+        configure_logging(getattr(args, "log_level", "INFO") or "INFO")
         log_file.close()
     for kind, (fn, path) in writers.items():
         written = fn(reports, path)
