@@ -11,13 +11,16 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bridge.config import BridgeConfig, load_config
+from sapchaos.defaults import ENV
 
 
 def _config(args: argparse.Namespace) -> BridgeConfig:
@@ -39,6 +42,11 @@ def _config(args: argparse.Namespace) -> BridgeConfig:
         changes["shop_base_url"] = args.shop_url
     if getattr(args, "worker_id", None):
         changes["worker_id"] = args.worker_id
+    if getattr(args, "func", None) is cmd_serve and not getattr(args, "store", None):
+        state_dir = os.environ.get(ENV["state_dir"])
+        if state_dir and cfg.store_dsn == BridgeConfig().store_dsn:
+            # run by a harness: the store lives in the run's state folder, not the cwd
+            changes["store_dsn"] = f"sqlite:///{Path(state_dir) / 'bridge.sqlite'}"
     for flag, setting in _SERVE_SETTINGS.items():
         value = getattr(args, flag, None)
         if value:

@@ -81,7 +81,9 @@ def deadline_middleware(readiness: Readiness, deadline_s: float) -> Any:
 
     @web.middleware
     async def bounded(request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.method != "POST" or not request.path.startswith("/webhooks/"):
+        if request.method != "POST" or not (
+            request.path.startswith("/webhooks/") or request.path == "/"
+        ):
             return await handler(request)
         try:
             response: web.StreamResponse = await asyncio.wait_for(handler(request), deadline_s)
@@ -151,6 +153,9 @@ def create_ingress_app(
         return resp
 
     app.router.add_post("/webhooks/woocommerce", webhook)
+    # the harness's default delivery URL for any bridge is the root (sapchaos up,
+    # scenario run --bridge-cmd): the same ingress answers there
+    app.router.add_post("/", webhook)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/healthz", livez)  # the historical name: an alias of /livez

@@ -221,3 +221,18 @@ async def test_a_busy_port_is_refused_before_starting(tmp_path: Path) -> None:
 def test_a_bad_placeholder_fails_at_construction(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\{nope\}"):
         BridgeProcess("run {nope}", make_env(tmp_path), tmp_path / "b.log")
+
+
+def test_bridge_serve_keeps_its_store_in_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bridge.cli import _config
+
+    monkeypatch.setenv("SAPCHAOS_STATE_DIR", str(tmp_path))
+    cfg = _config(build_parser().parse_args(["bridge", "serve"]))
+    assert cfg.store_dsn == f"sqlite:///{tmp_path}/bridge.sqlite"
+    cfg = _config(build_parser().parse_args(["bridge", "serve", "--store", "sqlite:///x.db"]))
+    assert cfg.store_dsn == "sqlite:///x.db"
+    # other commands (dlq, stats …) are not redirected
+    cfg = _config(build_parser().parse_args(["bridge", "stats"]))
+    assert cfg.store_dsn == "sqlite:///bridge.db"

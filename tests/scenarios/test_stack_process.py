@@ -110,3 +110,18 @@ def test_port_base_out_of_range() -> None:
         plan_ports(65530)
     with pytest.raises(StackError, match="--port-base 80"):
         plan_ports(80)
+
+
+async def test_bare_bridge_serve_as_a_foreign_command_works_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    """``--bridge-cmd 'sapchaos bridge serve'`` with no flags: everything comes from the
+    SAPCHAOS_* variables, the store from the state folder, webhooks arrive at ``/``."""
+    sapchaos = Path(sys.executable).with_name("sapchaos")
+    settings = StackSettings(seed=12, bridge_cmd=f"exec {sapchaos} bridge serve", run_dir=tmp_path)
+    async with EmbeddedStack(settings) as st:
+        assert st.env is not None and st.env.bridge_url.endswith("/")
+        await st.generate_orders(8)
+        assert await st.wait_quiescent(8, timeout_s=120)
+        assert judge(await st.histories()).passed
+    assert (tmp_path / "bridge-state" / "bridge.sqlite").exists()

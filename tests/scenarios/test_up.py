@@ -149,7 +149,7 @@ def test_service_roots_answer_a_get_as_the_real_systems_do(tmp_path: Path) -> No
         # Service Layer: the service root needs a session (SL error 301), then lists the sets
         status, body, _ = http("GET", f"{sap}/b1s/v1")
         assert status == 401 and body["error"]["code"] == 301
-        status, login, headers = http(
+        status, login, _ = http(
             "POST",
             f"{sap}/b1s/v1/Login",
             {
