@@ -374,7 +374,12 @@ class ProxyClient:
     url: str
     #: link name → ``host:port`` clients connect to (the stack's links, or your own)
     links: dict[str, str] = field(default_factory=dict)
-    _session_links: frozenset[str] = frozenset()
+    #: links that outlive a test (the stack's); every other link is deleted by ``reset``
+    kept: set[str] = field(default_factory=set)
+
+    def keep(self, *names: str) -> None:
+        """Keep these links across tests (``reset`` still re-enables them and drops toxics)."""
+        self.kept.update(names)
 
     def create(self, name: str, upstream: str, listen: str = "127.0.0.1:0") -> str:
         """Create a proxy to ``upstream`` (``host:port``); returns the listen address."""
@@ -388,7 +393,7 @@ class ProxyClient:
         """Toxiproxy's ``POST /reset`` (enable all, drop toxics) and delete test proxies."""
         self.thread.call("POST", f"{self.url}/reset")
         for name in list(self.links):
-            if name not in self._session_links:
+            if name not in self.kept:
                 self.thread.call("DELETE", f"{self.url}/proxies/{name}", ok=(404,))
                 del self.links[name]
 

@@ -49,7 +49,7 @@ def ensure_links(proxy: ProxyClient, sap_url: str, shop_url: str) -> None:
     for name, upstream in upstreams.items():
         if name not in proxy.links:
             proxy.create(name, upstream)
-    proxy._session_links = frozenset(proxy._session_links | set(LINKS))
+    proxy.keep(*LINKS)
 
 
 class Stack:
@@ -77,6 +77,22 @@ class Stack:
         self.seed = seed
         self.contract = contract or Contract()
         self.state_dir: Path = new_state_dir()
+        try:
+            self._wire(proxy, fakesap, fakeshop, bridge, seed, mqtt_url, broker)
+        except BaseException:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            raise
+
+    def _wire(
+        self,
+        proxy: ProxyClient,
+        fakesap: FakeSapClient,
+        fakeshop: FakeShopClient,
+        bridge: Bridge,
+        seed: int,
+        mqtt_url: str,
+        broker: str,
+    ) -> None:
         ensure_links(proxy, fakesap.admin_url, fakeshop.url)
         if broker not in BROKERS:
             raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
@@ -93,7 +109,7 @@ class Stack:
                 )
             else:
                 proxy.create("bridge_to_broker", target)
-                proxy._session_links = frozenset(proxy._session_links | {"bridge_to_broker"})
+                proxy.keep("bridge_to_broker")
             mqtt_url = f"mqtt://{proxy.links['bridge_to_broker']}"
         self.bridge_port = free_port()
         links = proxy.links

@@ -106,3 +106,37 @@ class TestAnApplicationInstance:
     def test_an_instance_cannot_restart(self, sapchaos_stack: Stack) -> None:
         with pytest.raises(RuntimeError, match="factory"):
             sapchaos_stack.restart_bridge()
+
+
+class TestABadCommand:
+    """Mistakes in the bridge command are one clear error at set-up, and leave nothing."""
+
+    @pytest.fixture
+    def sapchaos_bridge(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+    @pytest.mark.parametrize("sapchaos_bridge", ["serve --port {bridge_prot}"], indirect=True)
+    def test_unknown_placeholder(
+        self, request: pytest.FixtureRequest, sapchaos_bridge: str
+    ) -> None:
+        with pytest.raises(ValueError, match=r"unknown placeholder \{bridge_prot\}"):
+            request.getfixturevalue("sapchaos_stack")
+
+    @pytest.mark.parametrize(
+        "sapchaos_bridge", ["echo 'cannot reach {sap_url}' >&2; exit 3"], indirect=True
+    )
+    def test_a_bridge_that_exits_shows_its_log(
+        self, request: pytest.FixtureRequest, sapchaos_bridge: str
+    ) -> None:
+        from scenarios.bridge_process import BridgeProcessError
+
+        with pytest.raises(BridgeProcessError, match="exited with code 3") as err:
+            request.getfixturevalue("sapchaos_stack")
+        assert "cannot reach http://" in str(err.value)
+
+
+def test_a_wrong_bridge_type_is_named() -> None:
+    from sapchaos.testing.bridges import as_bridge
+
+    with pytest.raises(TypeError, match="sapchaos_bridge must return"):
+        as_bridge(42)  # type: ignore[arg-type]
