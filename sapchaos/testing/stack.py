@@ -12,7 +12,6 @@ exactly as a network fault would.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from scenarios.bridge_process import BridgeEnv, log_tail
 from scenarios.broker_process import BrokerProcess
 from scenarios.oracle import Histories, judge
 from scenarios.oracle.contract import Contract
+from scenarios.oracle.fetch import fetch_histories
 
 #: the proxied links of a stack (plus ``bridge_to_broker`` when a test asks for a broker)
 LINKS = ("bridge_to_sap", "bridge_to_shop", "shop_to_bridge")
@@ -201,23 +201,9 @@ class Stack:
         return self.thread.run(self._histories())
 
     async def _histories(self) -> Histories:
-        shop, sap = self.fakeshop.url, self.fakesap.admin_url
-        orders, received, deliveries, docs, decisions = await asyncio.gather(
-            self.thread.acall("GET", f"{shop}/__admin/orders"),
-            self.thread.acall("GET", f"{shop}/__admin/received"),
-            self.thread.acall("GET", f"{shop}/__admin/deliveries"),
-            self.thread.acall("GET", f"{sap}/__admin/documents"),
-            self.thread.acall("GET", f"{sap}/__admin/faults/history"),
+        return await fetch_histories(
+            self.fakeshop.url, self.fakesap.admin_url, http=await self.thread.http()
         )
-        values: dict[str, Any] = {
-            "shop_orders": orders["orders"],
-            "shop_received": received["received"],
-            "sap_documents": docs["documents"],
-            "deliveries": deliveries["deliveries"],
-            "fault_decisions": decisions.get("decisions", []),
-        }
-        known = {f.name for f in dataclasses.fields(Histories)}
-        return Histories(**{k: v for k, v in values.items() if k in known})
 
     def verdict(self) -> StackVerdict:
         """Judge the ground truth now (call ``wait_quiescent`` first)."""
