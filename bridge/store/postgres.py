@@ -33,6 +33,9 @@ from bridge.store.migrations import load_migrations
 __all__ = ["PostgresOptions", "PostgresStore", "parse_postgres_dsn"]
 
 MIGRATION_LOCK_CLASS = 7402
+#: a migration (and waiting for another process's migration) is not a hot-path statement:
+#: it may take minutes on a large table, so the statement timeouts do not apply to it
+MIGRATION_TIMEOUT_S = 3600.0
 
 #: DSN query options that bound waits (seconds) → ``PostgresOptions`` field
 _TIMEOUT_OPTIONS = {
@@ -255,11 +258,16 @@ class PostgresStore(ProgramStore):
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations under a session advisory lock (per schema), so two
-        processes starting at once apply each migration exactly once."""
+        processes starting at once apply each migration exactly once. The statement
+        timeouts are lifted for this session (``MIGRATION_TIMEOUT_S`` instead)."""
         schema = self.options.schema
         key = zlib.crc32((schema or "").encode()) - 2**31
-        async with self._pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1, $2)", MIGRATION_LOCK_CLASS, key)
+        t = MIGRATION_TIMEOUT_S
+        async with self._pool.acquire(timeout=self.options.acquire_timeout_s) as conn:
+            await conn.execute("SET statement_timeout = 0")  # RESET ALL on release
+            await conn.execute(
+                "SELECT pg_advisory_lock($1, $2)", MIGRATION_LOCK_CLASS, key, timeout=t
+            )
             try:
                 if schema is not None:
                     await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -270,7 +278,7 @@ class PostgresStore(ProgramStore):
                     if m.version in applied:
                         continue
                     async with conn.transaction():
-                        await conn.execute(m.sql)
+                        await conn.execute(m.sql, timeout=t)
                         await conn.execute(
                             "INSERT INTO schema_migrations (version, name, applied_at) "
                             "VALUES ($1, $2, $3)",
