@@ -13,6 +13,9 @@ asyncio client in one process (slower: it measures less of the proxy's headroom)
 
     .venv/bin/python load/bench_proxy.py [--rounds 3] [--seconds 1] [--rate 1900]
         [--toxiproxy-bin /path/to/toxiproxy-server] [--variants direct,asyncio,uvloop]
+
+Variants: ``direct``, ``asyncio``, ``uvloop`` (the embedded proxy on that loop) and
+``asyncio-copy``/``uvloop-copy`` (the same with splicing off, ``--splice-after 0``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -134,16 +138,18 @@ def run_upstream(http_port: int, bulk_port: int) -> None:
 
 
 # --- the proxies -------------------------------------------------------------------------
-def run_embedded(api_port: int, loop: str) -> None:
+def run_embedded(api_port: int, loop: str, splice_after: int | None) -> None:
     sys.path.insert(0, str(ROOT))
     from sapchaos.logs import configure_logging
     from scenarios.proxy.loops import loop_factory
     from scenarios.proxy.server import EmbeddedToxiproxy
+    from scenarios.proxy.splice import SPLICE_AFTER
 
     configure_logging("WARNING")
 
     async def main() -> None:
-        async with EmbeddedToxiproxy("127.0.0.1", api_port):
+        after = SPLICE_AFTER if splice_after is None else splice_after
+        async with EmbeddedToxiproxy("127.0.0.1", api_port, splice_after=after):
             await asyncio.Event().wait()
 
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
@@ -174,10 +180,12 @@ class Variant:
         self.results.setdefault(key, []).append(value)
 
 
-def start_embedded(loop: str, http_port: int, bulk_port: int) -> Variant:
+def start_embedded(variant: str, http_port: int, bulk_port: int) -> Variant:
+    """``asyncio``/``uvloop``; with ``-copy`` the proxy never splices (user-space copies)."""
+    loop, _, mode = variant.partition("-")
     api_port = free_port()
     proc = multiprocessing.get_context("spawn").Process(
-        target=run_embedded, args=(api_port, loop), daemon=True
+        target=run_embedded, args=(api_port, loop, 0 if mode == "copy" else None), daemon=True
     )
     proc.start()
     wait_port(api_port)
@@ -187,7 +195,7 @@ def start_embedded(loop: str, http_port: int, bulk_port: int) -> Variant:
         proc.join(5)
 
     return Variant(
-        f"proxy-{loop}",
+        f"proxy-{variant}",
         create_proxy(api_port, "http", http_port),
         create_proxy(api_port, "bulk", bulk_port),
         proc.pid,
@@ -336,20 +344,44 @@ ROWS = (
     ("bulk4", "bulk, 4 streams", "MB/s"),
     ("p50", "latency p50 @rate", "ms"),
     ("p99", "latency p99 @rate", "ms"),
-    ("cpu_us", "proxy CPU / request", "us"),
+    ("cpu_us", "CPU / request (1)", "us"),
+    ("cpu_mb", "proxy CPU / MB bulk", "us"),
 )
 
 
-def run_round(v: Variant, args: argparse.Namespace, http: Callable[..., float]) -> None:
+def children_cpu() -> float:
+    """CPU seconds of the load client: finished children (wrk) plus this process (the
+    python client runs in it)."""
+    total = 0.0
+    for who in (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def run_round(
+    v: Variant,
+    args: argparse.Namespace,
+    http: Callable[..., float],
+    upstream_pid: int | None,
+) -> None:
     c = args.connections
-    before = cpu_seconds(v.pid)
+    before, up_before, client_before = cpu_seconds(v.pid), cpu_seconds(upstream_pid), children_cpu()
     rps = http(v.http_port, "/", args.seconds, c, False)
+    requests = rps * max(1, round(args.seconds))
     if v.pid is not None:
-        v.add("cpu_us", (cpu_seconds(v.pid) - before) / (rps * max(1, round(args.seconds))) * 1e6)
+        v.add("cpu_us", (cpu_seconds(v.pid) - before) / requests * 1e6)
+    else:  # what one request costs the rest of the machine: load client + upstream
+        v.add("cpu_us", (children_cpu() - client_before) / requests * 1e6)
+        v.add("up_us", (cpu_seconds(upstream_pid) - up_before) / requests * 1e6)
     v.add("ka_small", rps)
     v.add("ka_big", http(v.http_port, "/big", args.seconds, c, False))
     v.add("short", http(v.http_port, "/", args.seconds, c, True))
-    v.add("bulk1", bulk(v.bulk_port, 1, args.seconds))
+    before = cpu_seconds(v.pid)
+    mbps = bulk(v.bulk_port, 1, args.seconds)
+    if v.pid is not None:
+        v.add("cpu_mb", (cpu_seconds(v.pid) - before) / (mbps * args.seconds) * 1e6)
+    v.add("bulk1", mbps)
     v.add("bulk4", bulk(v.bulk_port, 4, args.seconds))
     p50, p99 = latency(v.http_port, args.rate, args.latency_seconds)
     v.add("p50", p50)
@@ -370,7 +402,7 @@ def report(variants: list[Variant]) -> None:
             med = statistics.median(values)
             text = f"{med:,.3f}" if unit == "ms" else f"{med:,.0f}"
             base = direct.results.get(key)
-            if v is not direct and base and key not in ("cpu_us",):
+            if v is not direct and base and not key.startswith("cpu"):
                 if key in ("p50", "p99"):
                     added = med - statistics.median(base)
                     text += f" (+{added:.3f})"
@@ -381,8 +413,22 @@ def report(variants: list[Variant]) -> None:
         print(f"{label:<24}" + "".join(cells))
     print(
         "\nratios: median of per-round ratios to direct (rounds alternate the variants);"
-        " latency: (+ms added over direct)"
+        " latency: (+ms added over direct)\n(1) keep-alive 1 KB, user+system: the proxy"
+        " process's; for direct, the load client's"
     )
+    if direct.results.get("up_us") and direct.results.get("cpu_us"):
+        rest = statistics.median(direct.results["cpu_us"]) + statistics.median(
+            direct.results["up_us"]
+        )
+        print(
+            f"\nkeep-alive 1 KB, direct: load client + upstream use {rest:.0f} us of CPU per"
+            " request. With every core busy, a proxy that uses P us per request can reach"
+            f" at most {rest:.0f}/({rest:.0f}+P) of direct:"
+        )
+        for v in variants[1:]:
+            if v.results.get("cpu_us"):
+                p = statistics.median(v.results["cpu_us"])
+                print(f"  {v.name}: P = {p:.0f} us -> ceiling {rest / (rest + p):.2f}x")
 
 
 def main() -> int:
@@ -423,7 +469,7 @@ def main() -> int:
         for n in range(args.rounds):
             order = variants if n % 2 == 0 else [variants[0], *reversed(variants[1:])]
             for v in order:
-                run_round(v, args, http)
+                run_round(v, args, http, upstream.pid)
             print(f"round {n + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)")
         print(
             f"\n{os.cpu_count()} CPUs, load average {load_before:.1f} -> "
