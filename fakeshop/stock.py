@@ -1,17 +1,23 @@
-"""Stock reduction when an order is paid (``wc_maybe_reduce_stock_levels`` /
-``wc_reduce_stock_levels``): each line's product (or variation) with managed stock loses
-its quantity once, the line records ``_reduced_stock``, and the order gets the note
-"Stock levels reduced: Name (SKU) 10&rarr;8"."""
+"""Stock moves with the order status, as WooCommerce core hooks them: entering
+``processing``/``completed``/``on-hold`` (or payment) runs ``wc_maybe_reduce_stock_levels``
+— each line's product or variation with managed stock loses its quantity once, the line
+records ``_reduced_stock``, the order gets "Stock levels reduced: Name (SKU) 10&rarr;8" —
+and entering ``cancelled``/``pending`` runs ``wc_maybe_increase_stock_levels``, which gives
+back what was reduced ("Stock levels increased: …")."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fakeshop.store import ShopState
+if TYPE_CHECKING:
+    from fakeshop.store import ShopState
 
 #: statuses whose transition reduces stock (``woocommerce_payment_complete``,
 #: ``woocommerce_order_status_processing/completed/on-hold``)
 REDUCING_STATUSES = ("processing", "completed", "on-hold")
+#: statuses whose transition gives reduced stock back (``wc_maybe_increase_stock_levels``)
+RESTORING_STATUSES = ("cancelled", "pending")
+REDUCED = "_reduced_stock"
 
 
 def _stock_status(prod: dict[str, Any]) -> str:
@@ -26,7 +32,7 @@ def reduce_order_stock(state: ShopState, order: dict[str, Any], ts: float) -> li
     (``Name (SKU) 10&rarr;8``). Also counts ``total_sales`` as payment does."""
     changes: list[str] = []
     for item in order.get("line_items", []):
-        if any(m.get("key") == "_reduced_stock" for m in item.get("meta_data", [])):
+        if any(m.get("key") == REDUCED for m in item.get("meta_data", [])):
             continue
         pid = int(item.get("variation_id") or item.get("product_id") or 0)
         prod = state.sellable(pid)
@@ -42,9 +48,9 @@ def reduce_order_stock(state: ShopState, order: dict[str, Any], ts: float) -> li
         item.setdefault("meta_data", []).append(
             {
                 "id": state.next_meta_id(),
-                "key": "_reduced_stock",
+                "key": REDUCED,
                 "value": str(qty),
-                "display_key": "_reduced_stock",
+                "display_key": REDUCED,
                 "display_value": str(qty),
             }
         )
@@ -59,3 +65,50 @@ def count_sales(state: ShopState, order: dict[str, Any]) -> None:
         prod = state.products.get(int(item.get("product_id") or 0))
         if prod is not None:
             prod["total_sales"] = int(prod.get("total_sales", 0)) + int(item.get("quantity", 0))
+
+
+def is_reduced(order: dict[str, Any]) -> bool:
+    """``_order_stock_reduced``: some line carries ``_reduced_stock``."""
+    return any(
+        m.get("key") == REDUCED
+        for item in order.get("line_items", [])
+        for m in item.get("meta_data", [])
+    )
+
+
+def restore_order_stock(state: ShopState, order: dict[str, Any], ts: float) -> list[str]:
+    """``wc_increase_stock_levels``: give back each line's ``_reduced_stock``."""
+    changes: list[str] = []
+    for item in order.get("line_items", []):
+        metas = item.get("meta_data", [])
+        reduced = next((m for m in metas if m.get("key") == REDUCED), None)
+        if reduced is None:
+            continue
+        item["meta_data"] = [m for m in metas if m is not reduced]
+        pid = int(item.get("variation_id") or item.get("product_id") or 0)
+        prod = state.sellable(pid)
+        if prod is None or prod.get("stock_quantity") is None:
+            continue
+        before = int(prod["stock_quantity"])
+        prod["stock_quantity"] = before + int(str(reduced.get("value") or 0))
+        prod["stock_status"] = _stock_status(prod)
+        prod.update(state.dates("date_modified", ts))
+        label = f"{prod.get('name', '')} ({prod['sku']})" if prod.get("sku") else str(prod["id"])
+        changes.append(f"{label} {before}&rarr;{prod['stock_quantity']}")
+    return changes
+
+
+def on_status_change(state: ShopState, order: dict[str, Any], prev: str, ts: float) -> None:
+    """Reduce or restore stock for a status transition, with WooCommerce's order note."""
+    new = str(order.get("status"))
+    if new == prev:
+        return
+    oid = int(order["id"])
+    if new in REDUCING_STATUSES and not is_reduced(order):
+        changes = reduce_order_stock(state, order, ts)
+        if changes:
+            state.system_note(oid, "Stock levels reduced: " + ", ".join(changes), ts)
+    elif new in RESTORING_STATUSES and is_reduced(order):
+        changes = restore_order_stock(state, order, ts)
+        if changes:
+            state.system_note(oid, "Stock levels increased: " + ", ".join(changes), ts)

@@ -216,6 +216,18 @@ class ShopState:
             {"kind": kind, "order_id": order_id, "at": iso_ms(self.now()), "data": data}
         )
 
+    def system_note(self, order_id: int, text: str, ts: float) -> None:
+        """A private order note written by WooCommerce itself (author ``system``)."""
+        self.notes.setdefault(order_id, []).append(
+            {
+                "id": self.next_note_id(),
+                "author": "system",
+                **self.dates("date_created", ts),
+                "note": text,
+                "customer_note": False,
+            }
+        )
+
     def dates(self, field_name: str, ts: float) -> dict[str, str]:
         off = self.config.utc_offset_hours
         return {field_name: wp_local(ts, off), f"{field_name}_gmt": wp_gmt(ts)}
@@ -277,6 +289,10 @@ class ShopState:
         """
         ts = self.now() if ts is None else ts
         set_dates(order, "date_modified", ts, self.config.utc_offset_hours)
+        if prev_status is not None and order.get("status") != prev_status:
+            from fakeshop.stock import on_status_change
+
+            on_status_change(self, order, prev_status, ts)
         rec.order = order
         status = str(order.get("status"))
         rec.history.append({"at": iso_ms(ts), "status": status, "event": event, "source": source})

@@ -22,7 +22,7 @@ from fakeshop.orders_model import ORDER_STATUSES, STATUS_LABELS, change_status, 
 from fakeshop.products_model import refresh_price
 from fakeshop.rest.common import API_PREFIX, body, require, shop, wp_json
 from fakeshop.rest.orders import render
-from fakeshop.stock import REDUCING_STATUSES, count_sales, reduce_order_stock
+from fakeshop.stock import count_sales, on_status_change
 from fakeshop.store import ShopState
 from fakeshop.wp_types import wp_integer
 from sapchaos.catalog import Product
@@ -216,18 +216,6 @@ def build_order(state: ShopState, data: dict[str, Any], oid: int, ts: float) -> 
     return order
 
 
-def _note(state: ShopState, oid: int, text: str, ts: float) -> None:
-    state.notes.setdefault(oid, []).append(
-        {
-            "id": state.next_note_id(),
-            "author": "system",
-            **state.dates("date_created", ts),
-            "note": text,
-            "customer_note": False,
-        }
-    )
-
-
 def finish_order(state: ShopState, order: dict[str, Any], data: dict[str, Any], ts: float) -> None:
     """The requested status, then ``payment_complete`` when ``set_paid`` is true, then stock
     reduction for paid/on-hold orders, each with the order note WooCommerce writes."""
@@ -236,8 +224,8 @@ def finish_order(state: ShopState, order: dict[str, Any], data: dict[str, Any], 
     target = _text(data, "status", "pending")
     if target != "pending":
         change_status(order, target, ts, off)
-        _note(
-            state, oid, f"Order status changed from Pending payment to {STATUS_LABELS[target]}.", ts
+        state.system_note(
+            oid, f"Order status changed from Pending payment to {STATUS_LABELS[target]}.", ts
         )
     paid = data.get("set_paid") in (True, "true", "1", 1)
     if paid and order["status"] in PAYABLE:
@@ -246,8 +234,7 @@ def finish_order(state: ShopState, order: dict[str, Any], data: dict[str, Any], 
             order["transaction_id"] = str(data["transaction_id"])
         change_status(order, "processing", ts, off)
         order["needs_payment"] = False
-        _note(
-            state,
+        state.system_note(
             oid,
             f"Order status changed from {STATUS_LABELS[prev]} to {STATUS_LABELS['processing']}.",
             ts,
@@ -255,10 +242,7 @@ def finish_order(state: ShopState, order: dict[str, Any], data: dict[str, Any], 
         count_sales(state, order)
         if order["customer_id"] in state.customers:  # wc_paying_customer
             state.customers[order["customer_id"]]["is_paying_customer"] = True
-    if order["status"] in REDUCING_STATUSES:
-        changes = reduce_order_stock(state, order, ts)
-        if changes:
-            _note(state, oid, "Stock levels reduced: " + ", ".join(changes), ts)
+    on_status_change(state, order, "pending", ts)
 
 
 def create(state: ShopState, data: dict[str, Any], source: str = "rest") -> dict[str, Any]:

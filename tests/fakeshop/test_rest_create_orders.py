@@ -191,3 +191,45 @@ async def test_npm_client_creates_order(shop: ShopHandle) -> None:
     # 2 × 22.40 at the super-reduced 4 %
     assert order["line_items"][0]["total_tax"] == "1.79"
     assert listed["status"] == 200 and listed["data"][0]["id"] == order["id"]
+
+
+async def test_status_changes_reduce_and_restore_stock(shop: ShopHandle) -> None:
+    """``wc_maybe_reduce_stock_levels`` on processing, ``wc_maybe_increase_stock_levels`` on
+    cancelled — once each, with their notes (before: stock never moved on a status change)."""
+    state = shop.shop.state
+    before = state.products[110]["stock_quantity"]
+    (created,) = await js_calls(
+        shop.url("/"),
+        CK,
+        CS,
+        [
+            {
+                "method": "post",
+                "path": "orders",
+                "data": {"line_items": [{"product_id": 110, "quantity": 3}]},
+            }
+        ],
+    )
+    assert state.products[110]["stock_quantity"] == before  # pending: nothing reduced yet
+    oid = created["data"]["id"]
+    paid, again, cancelled, notes = await js_calls(
+        shop.url("/"),
+        CK,
+        CS,
+        [
+            {"method": "put", "path": f"orders/{oid}", "data": {"status": "processing"}},
+            {"method": "put", "path": f"orders/{oid}", "data": {"status": "completed"}},
+            {"method": "put", "path": f"orders/{oid}", "data": {"status": "cancelled"}},
+            {"method": "get", "path": f"orders/{oid}/notes"},
+        ],
+    )
+    assert paid["status"] == 200 and state.products[110]["stock_quantity"] == before
+    assert cancelled["data"]["status"] == "cancelled"
+    assert cancelled["data"]["line_items"][0]["meta_data"] == []
+    texts = [n["note"] for n in notes["data"]]
+    assert sum("Stock levels reduced" in t for t in texts) == 1
+    assert sum("Stock levels increased" in t for t in texts) == 1
+    assert any(f"{before - 3}&rarr;{before}" in t for t in texts)
+    reduced = paid["data"]["line_items"][0]["meta_data"]
+    assert [(m["key"], m["value"]) for m in reduced] == [("_reduced_stock", "3")]
+    assert again["data"]["line_items"][0]["meta_data"] == reduced  # completed: no second cut
