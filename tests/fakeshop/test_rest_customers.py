@@ -176,15 +176,23 @@ def test_generator_registers_customers_beside_guests_deterministically() -> None
 
 async def test_shop_generator_signups_are_customers(shop: ShopHandle) -> None:
     await shop.admin("POST", "orders/generate", {"count": 150})
-    state = shop.shop.state
+    api = _api(shop)
     registered = {c.id for c in load_catalog().customers if c.id >= 1}
-    signed_up = {
-        rec.order["customer_id"]
-        for rec in state.orders.values()
-        if rec.order["customer_id"] and rec.order["customer_id"] not in registered
-    }
-    assert signed_up, "expected some guests to sign up in 150 orders"
-    for cid in signed_up:
-        customer = state.customers[cid]
-        order = next(r.order for r in state.orders.values() if r.order["customer_id"] == cid)
+
+    def calls() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        orders: list[dict[str, Any]] = []
+        for page in (1, 2):
+            orders += api.get("orders", params={"per_page": 100, "page": page}).json()
+        customers = api.get("customers", params={"per_page": 100}).json()
+        return orders, customers
+
+    orders, customers = await asyncio.to_thread(calls)
+    by_id = {c["id"]: c for c in customers}
+    assert registered <= set(by_id)
+    signed_up = [o for o in orders if o["customer_id"] and o["customer_id"] not in registered]
+    guests = [o for o in orders if o["customer_id"] == 0]
+    assert signed_up and guests, "expected sign-ups beside guests in 150 orders"
+    for order in signed_up:
+        customer = by_id[order["customer_id"]]
         assert customer["email"] == order["billing"]["email"]
+        assert customer["billing"]["city"] == order["billing"]["city"]
