@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -198,3 +199,89 @@ async def _assert_stored(schema: str, order_ids: list[int]) -> None:
         await conn.close()
     assert sorted(r[0] for r in rows) == sorted(order_ids)
     assert sorted(r[0] for r in jobs) == sorted(order_ids)
+
+
+async def test_store_partition_end_to_end_through_nginx(
+    tmp_path: Path, two_instances_full: tuple[Any, int, int, ToxiproxyClient, str]
+) -> None:
+    """fakeshop → nginx → two full instances (ingress, worker, poller) on one schema; B's
+    store link is black-holed for a while under load. Every order reaches SAP exactly once,
+    the shop's webhooks stay active, and B takes work again after the heal."""
+    st, port_a, port_b, proxy, _schema = two_instances_full
+    listen = free_port()
+    proc = _start_nginx(tmp_path, listen, port_a, port_b)
+    try:
+        _wait_port(listen, proc)
+        await st.subscribe(f"http://127.0.0.1:{listen}")
+        ids: list[int] = []
+        for _ in range(10):
+            ids += await st.generate(2)
+            await asyncio.sleep(0.1)
+        await proxy.add_toxic("pg_b", "timeout", stream="downstream", timeout=0)
+        await proxy.add_toxic("pg_b", "timeout", stream="upstream", timeout=0)
+        for _ in range(30):
+            ids += await st.generate(2)
+            await asyncio.sleep(0.1)
+        for t in await proxy.toxics("pg_b"):
+            await proxy.remove_toxic("pg_b", t["name"])
+        for _ in range(10):
+            ids += await st.generate(2)
+            await asyncio.sleep(0.1)
+        wanted = {f"wc:{oid}:order" for oid in ids}
+
+        async def all_booked() -> bool:
+            return wanted <= set(await st.sap_orders_by_key())
+
+        deadline = time.monotonic() + 120
+        while not await all_booked():
+            assert time.monotonic() < deadline, "orders missing in SAP"
+            await asyncio.sleep(0.5)
+        keys = await st.sap_orders_by_key()
+        assert set(keys) == wanted and set(keys.values()) == {1}
+        hooks = await st.woo.request("GET", "webhooks")
+        assert hooks and all(h["status"] == "active" for h in hooks), hooks
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+async def two_instances_full(
+    schema: str,
+) -> AsyncIterator[tuple[Any, int, int, ToxiproxyClient, str]]:
+    from tests.bridge.stack import bridge_config, stack
+
+    upstream = PG.split("@", 1)[1].split("/", 1)[0]
+    timeouts = "connect_timeout=2&acquire_timeout=2&command_timeout=2&transaction_timeout=3"
+    async with (
+        stack() as st,
+        EmbeddedToxiproxy(port=0) as server,
+        ToxiproxyClient(server.url) as proxy,
+    ):
+        link = await proxy.create("pg_b", upstream)
+        pg_port = int(link["listen"].rsplit(":", 1)[1])
+        dsn_a = f"{PG}?schema={schema}&pool_max=6&{timeouts}"
+        dsn_b = f"postgresql://postgres@127.0.0.1:{pg_port}/test?schema={schema}"
+        dsn_b += f"&pool_max=6&{timeouts}"
+
+        def cfg(dsn: str, worker: str) -> BridgeConfig:
+            return bridge_config(
+                dsn,
+                st.sap_url,
+                st.shop_url,
+                roles=("ingress", "worker", "poller"),
+                worker_id=worker,
+                health_interval_s=0.5,
+                health_timeout_s=1.5,
+                ingress_deadline_s=3.0,
+                reconcile_interval_s=5.0,
+            )
+
+        async with BridgeRuntime(cfg(dsn_a, "a")) as a, BridgeRuntime(cfg(dsn_b, "b")) as b:
+            assert a.port and b.port
+            yield st, a.port, b.port, proxy, schema
+        await proxy.reset()
