@@ -54,3 +54,30 @@ def test_passed_verdict_does_not_raise() -> None:
     assert str(v) == "sapchaos verdict: passed (1 invariants, seed 9)"
     with pytest.raises(KeyError, match="known: no_lost_order"):
         v.invariant("nope")
+
+
+def test_scenario_verdict_message() -> None:
+    from sapchaos.testing import ScenarioVerdict
+
+    report = {
+        "scenario": "lost-replies",
+        "seed": 4,
+        "verdict": "fail",
+        "invariants": {
+            "no_lost_order": {"ok": True, "violations": []},
+            "no_duplicate_order": {"ok": False, "violations": [{"order_id": 1003, "found": 2}]},
+        },
+        "expectations": {"tta_p95_ms": {"ok": False, "expected": "<= 5000", "found": 7100}},
+        "replay_command": "sapchaos scenario run lost-replies --seed 4",
+    }
+    v = ScenarioVerdict(report, output="")
+    msg = v.message()
+    assert msg.splitlines()[0] == "sapchaos scenario 'lost-replies' (seed 4): FAILED"
+    assert "  no_duplicate_order: shop orders 1003" in msg
+    assert "    order_id=1003, found=2" in msg
+    assert "  expectation tta_p95_ms: expected <= 5000, found 7100" in msg
+    assert "  replay: sapchaos scenario run lost-replies --seed 4" in msg
+    assert "no_lost_order" not in msg
+    with pytest.raises(AssertionError, match="lost-replies"):
+        v.assert_passed()
+    ScenarioVerdict({**report, "verdict": "pass"}, "").assert_passed()
