@@ -205,7 +205,17 @@ class BridgeRuntime:
         if "subscriber" in roles:
             catalog = load_catalog(self.config.catalog_path)
             rng = random.Random(self.seed * 1000 + 901)
-            self.subscriber = MagentoSubscriber(self.store, catalog, settings, self.clock, rng)
+            from bridge.events.metrics import SubscriberMetrics
+
+            # its counters (lost sessions, caught-up orders …) appear on /metrics
+            self.subscriber = MagentoSubscriber(
+                self.store,
+                catalog,
+                settings,
+                self.clock,
+                rng,
+                SubscriberMetrics(registry=self.metrics.registry),
+            )
             # a lost MQTT session is healed from Magento's REST API before "ready"
             healer = self.reconciler
             if healer is None or healer.reader.kind != "magento":

@@ -172,13 +172,16 @@ async def _crash_run(tmp_path: Path, persistence_location: str) -> dict[str, int
 
                 assert await wait_until(reports_ready, 10, 0.1), readiness.report()
                 stats = sub.stats()
+                registry = rt.metrics.registry
+                for name in ("bridge_mqtt_sessions_lost_total", "bridge_catch_up_orders_total"):
+                    stats[name] = registry.get_sample_value(name)  # exported on /metrics
             keys = await st.sap_orders_by_key()
     finally:
         if broker.proc is not None:
             broker.kill9()
     assert set(keys) == wanted, "every key is mg: and no other SAP order exists"
     assert set(keys.values()) == {1}, "exactly once"
-    return {k: int(v or 0) for k, v in stats.items() if isinstance(v, int | bool)}
+    return {k: int(v or 0) for k, v in stats.items() if isinstance(v, int | float | bool)}
 
 
 async def test_kill9_mid_load_every_order_once_under_mg_keys(tmp_path: Path) -> None:
@@ -191,6 +194,8 @@ async def test_kill9_mid_load_every_order_once_under_mg_keys(tmp_path: Path) -> 
 async def test_kill9_with_unwritable_persistence_heals_by_catch_up(tmp_path: Path) -> None:
     stats = await _crash_run(tmp_path, "/dev/null/")
     assert stats["lost_sessions"] >= 1  # the broker came back without the session
+    assert stats["bridge_mqtt_sessions_lost_total"] == stats["lost_sessions"]
+    assert stats["bridge_catch_up_orders_total"] == stats["caught_up_orders"] > 0
     assert stats["session_present"] == 0
 
 
