@@ -168,3 +168,18 @@ def test_link_watch_names_the_phases() -> None:
 )
 def test_scope_reads_the_order_out_of_a_key(template: str, key: str, expected: int | None) -> None:
     assert RunScope("r", key_template=template).order_of(key) == expected
+
+
+def test_the_cli_never_imports_gevent_or_locust() -> None:
+    """``sapchaos load`` runs Locust in a subprocess: its own process stays gevent-free."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sapchaos.cli import build_parser; build_parser(); "
+        "import scenarios.loadtest, scenarios.loadtest_oracle, load.options, load.timeline, load.woo; "
+        "bad = [m for m in ('gevent', 'locust', 'geventhttpclient') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
