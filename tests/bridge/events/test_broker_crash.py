@@ -29,6 +29,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +208,69 @@ def test_documented_magento_roles_heal(roles: tuple[str, ...]) -> None:
     assert role_warnings(roles, 30.0) == []
     assert role_warnings(("worker", "subscriber", "relay"), 30.0)  # the old roles warn
     assert Counter(roles)["reconciler"] == 1
+
+
+async def test_connack_session_present_decides_the_catch_up(tmp_path: Path) -> None:
+    """A new session (present = 0) is caught up from ``now - lookback``; a resumed one
+    (present = 1, after a clean reconnect) is not; after a kill -9 with nothing saved the
+    gap starts where the session was last known alive."""
+    from bridge.events.settings import MqttSettings
+    from bridge.events.subscriber import MagentoSubscriber
+    from bridge.store import open_store
+    from sapchaos.catalog import load_catalog
+
+    workdir = tmp_path / "broker"
+    workdir.mkdir()
+    broker = CrashableBroker(workdir, "/dev/null/")
+    broker.start()
+    calls: list[float] = []
+
+    async def catch_up(since: float) -> int:
+        calls.append(since)
+        return 0
+
+    run = uuid.uuid4().hex[:8]
+    settings = MqttSettings(
+        url=broker.url,
+        magento_prefix=f"h7connack/{run}",
+        subscriber_client_id=f"h7-connack-{run}",
+        backoff_base_s=0.1,
+        backoff_cap_s=0.3,
+    )
+    store = await open_store(f"sqlite:///{tmp_path}/b.db")
+    try:
+        sub = MagentoSubscriber(store, load_catalog(), settings)
+        sub.catch_up, sub.lookback_s, sub.margin_s = catch_up, 3600.0, 60.0
+
+        async def session(until: Any) -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(sub.run(stop))
+            try:
+                await asyncio.wait_for(until(), 15)
+            finally:
+                stop.set()
+                await asyncio.wait_for(task, 10)
+
+        started = time.time()
+        await session(sub.ready.wait)  # 1: the broker never saw this client
+        assert sub.session_present is False and sub.metrics.lost_sessions == 1
+        assert len(calls) == 1 and abs(calls[0] - (started - 3600 - 60)) < 5
+        await session(sub.ready.wait)  # 2: clean reconnect, session kept by the broker
+        assert sub.session_present is True and len(calls) == 1
+
+        async def crashed_and_back() -> None:
+            await sub.ready.wait()
+            alive = time.time()
+            broker.kill9()
+            broker.start()
+            while not (sub.ready.is_set() and len(calls) == 2):
+                await asyncio.sleep(0.05)
+            assert calls[1] <= alive - 60 + 1  # from the last moment alive, minus margin
+
+        await session(crashed_and_back)  # 3: kill -9, nothing saved: session gone
+        assert sub.session_present is False and sub.metrics.lost_sessions == 2
+        assert sub.gap_since is None and sub.metrics.caught_up_orders == 0
+    finally:
+        await store.close()
+        if broker.proc is not None:
+            broker.kill9()
