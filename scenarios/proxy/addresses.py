@@ -73,7 +73,9 @@ def bind_socket(text: str) -> socket.socket:
     else:
         bind_to = ip or "0.0.0.0"
         family = socket.AF_INET6 if ":" in bind_to else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when
+    # their proto says TCP (uvloop always does); without it Nagle delays small replies
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6 and not ip:
