@@ -160,6 +160,7 @@ class CustomerBook:
         )
         _meta(state, res, data)
         state.customers[cid] = res
+        state.emit_resource("customer.created", cid, res, "rest")  # woocommerce_new_customer
         return res
 
     def update(self, cid: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -188,16 +189,8 @@ class CustomerBook:
                 changes[key] = {f: given[f] if f in sent else res[key][f] for f in fields}
         res.update(changes)
         _meta(self.state, res, data)
-        res.update(
-            {
-                "date_modified": self.state.dates("date_modified", self.state.now())[
-                    "date_modified"
-                ],
-                "date_modified_gmt": self.state.dates("date_modified", self.state.now())[
-                    "date_modified_gmt"
-                ],
-            }
-        )
+        res.update(self.state.dates("date_modified", self.state.now()))
+        self.state.emit_resource("customer.updated", cid, res, "rest")  # profile_update
         return res
 
     def delete(self, cid: int) -> dict[str, Any]:
@@ -210,6 +203,7 @@ class CustomerBook:
         for rec in self.state.orders.values():
             if rec.order.get("customer_id") == cid:
                 rec.order["customer_id"] = 0
+        self.state.emit_resource("customer.deleted", cid, res, "rest")  # delete_user
         return res
 
     def search(
@@ -289,4 +283,6 @@ def register_guest(state: ShopState, billing: dict[str, Any], shipping: dict[str
         billing,
         shipping,
     )
+    # checkout registration: user_register / woocommerce_created_customer
+    state.emit_resource("customer.created", cid, state.customers[cid], "generator")
     return cid

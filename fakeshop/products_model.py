@@ -296,6 +296,7 @@ def create_product(state: ShopState, data: dict[str, Any]) -> dict[str, Any]:
         prod["slug"] = slugify(prod["name"])
     prod["permalink"] = f"{state.home_url()}product/{prod['slug']}/"
     state.products[pid] = prod
+    state.emit_resource("product.created", pid, prod, "rest")  # woocommerce_new_product
     return prod
 
 
@@ -326,12 +327,15 @@ def create_variation(
     state.variations[vid] = var
     parent["variations"].append(vid)
     refresh_price(state, parent)
+    state.emit_resource("product.created", vid, var, "rest")  # ..._new_product_variation
     return var
 
 
 def trash_product(state: ShopState, prod: dict[str, Any], force: bool) -> dict[str, Any]:
     """``DELETE products/{id}``: without ``force`` the product goes to the trash (status
-    ``trash``, 410 on a second trash); with ``force`` it and its variations are gone."""
+    ``trash``, 410 on a second trash, ``product.deleted`` fired); with ``force`` it and its
+    variations are gone and no webhook fires (``product.deleted`` hooks ``wp_trash_post``
+    only)."""
     refresh_price(state, prod)
     snapshot = copy.deepcopy(prod)
     if force:
@@ -343,4 +347,5 @@ def trash_product(state: ShopState, prod: dict[str, Any], force: bool) -> dict[s
         raise WooError("already_trashed", {"type": "product"})
     prod["status"] = "trash"
     prod.update(state.dates("date_modified", state.now()))
+    state.emit_resource("product.deleted", int(prod["id"]), prod, "rest")  # wp_trash_post
     return copy.deepcopy(prod)

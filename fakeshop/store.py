@@ -35,7 +35,8 @@ Clock = Callable[[], float]
 
 @dataclass(frozen=True)
 class OrderEvent:
-    """One webhook-worthy change: ``order.created/updated/deleted/restored``."""
+    """One webhook-worthy change: ``order.created/updated/deleted/restored``, or a
+    ``product.*``/``customer.*`` change (then ``order_id`` holds that resource's id)."""
 
     topic: str
     order_id: int
@@ -45,6 +46,7 @@ class OrderEvent:
     status: str
     prev_status: str | None
     seq: int
+    resource: str = "order"
 
 
 @dataclass
@@ -350,6 +352,28 @@ class ShopState:
             prev_status=prev_status,
             seq=self._seq,
         )
+        for listener in list(self.listeners):
+            listener(event)
+
+    def emit_resource(self, topic: str, rid: int, payload: dict[str, Any], source: str) -> None:
+        """A product or customer change for the webhooks subscribed to ``topic``; the payload
+        is the REST resource, or ``{"id"}`` for ``*.deleted`` (``WC_Webhook::build_payload``)."""
+        self._seq += 1
+        ts = self.now()
+        resource = topic.split(".", 1)[0]
+        body: dict[str, Any] = {"id": rid} if topic.endswith(".deleted") else copy.deepcopy(payload)
+        if not topic.endswith(".deleted"):
+            base = f"{self.home_url()}wp-json/wc/v3"
+            path = (
+                f"products/{body['parent_id']}/variations/{rid}"
+                if body.get("type") == "variation"
+                else f"{resource}s/{rid}"
+            )
+            body["_links"] = {
+                "self": [{"href": f"{base}/{path}"}],
+                "collection": [{"href": f"{base}/{path.rsplit('/', 1)[0]}"}],
+            }
+        event = OrderEvent(topic, rid, body, ts, source, "", None, self._seq, resource)
         for listener in list(self.listeners):
             listener(event)
 

@@ -29,7 +29,8 @@ log = get_logger("fakeshop.delivery")
 
 
 class DeliveryEngine:
-    """Subscribes to the shop's order events and delivers them to active webhooks."""
+    """Subscribes to the shop's order, product and customer events and delivers them to
+    active webhooks."""
 
     def __init__(self, state: ShopState, settings: ChaosSettings, seed: int) -> None:
         self.state = state
@@ -83,7 +84,8 @@ class DeliveryEngine:
                 record: dict[str, Any] = {
                     "webhook_id": webhook.id,
                     "topic": event.topic,
-                    "order_id": event.order_id,
+                    "order_id": event.order_id if event.resource == "order" else None,
+                    "resource_id": event.order_id,
                     "event_seq": event.seq,
                     "copy": c.copy,
                     "delivery_id": None,
@@ -114,7 +116,11 @@ class DeliveryEngine:
     ) -> None:
         if c.delay_s > 0:
             await asyncio.sleep(c.delay_s)
-        if self.settings.payload_at_send and event.topic != "order.deleted":
+        if (
+            self.settings.payload_at_send
+            and event.resource == "order"
+            and event.topic != "order.deleted"
+        ):
             rec = self.state.orders.get(event.order_id)
             if rec is not None:
                 body = php_json(build_payload(event.topic, copy.deepcopy(rec.order)))
@@ -176,6 +182,7 @@ class DeliveryEngine:
             "webhook_id": webhook.id,
             "topic": "action.ping",
             "order_id": None,
+            "resource_id": None,
             "event_seq": None,
             "copy": 1,
             "delivery_id": None,

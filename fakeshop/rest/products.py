@@ -85,6 +85,7 @@ def apply_product_update(
     before = {k: prod.get(k) for k in ("stock_quantity", "manage_stock", "stock_status")}
     apply_fields(state, prod, data)
     state.touch_product(prod)
+    state.emit_resource("product.updated", pid, prod, "rest")  # woocommerce_update_product
     after = {k: prod.get(k) for k in ("stock_quantity", "manage_stock", "stock_status")}
     if any(k in data for k in ("stock_quantity", "manage_stock", "stock_status")):
         state.record_received(
@@ -196,6 +197,7 @@ async def update_variation(request: web.Request) -> web.Response:
     apply_fields(state, var, body(request))
     state.touch_product(var)
     refresh_price(state, parent)
+    state.emit_resource("product.updated", int(var["id"]), var, "rest")
     return wp_json(render(request, var))
 
 

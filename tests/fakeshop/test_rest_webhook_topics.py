@@ -100,3 +100,75 @@ async def test_webhook_errors_built_from_the_post_type(shop: ShopHandle) -> None
             "Webhook delivery URL must be a valid URL starting with http:// or https://.",
         ),
     ]
+
+
+async def test_product_and_customer_topics_are_delivered(
+    shop: ShopHandle, receiver: Receiver
+) -> None:
+    """``product.*`` and ``customer.*`` webhooks receive what their hooks fire on: REST
+    create/update, trash (not a forced delete), customer create/update/delete."""
+    topics = (
+        "product.created",
+        "product.updated",
+        "product.deleted",
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+    )
+    for topic in topics:
+        status, _, _ = await shop.api(
+            "POST", "webhooks", json={"topic": topic, "delivery_url": receiver.url}
+        )
+        assert status == 201
+    made, _upd, _trash, other, _gone, cust, _cupd, _cdel = await js_calls(
+        shop.url("/"),
+        CK,
+        CS,
+        [
+            {"method": "post", "path": "products", "data": {"name": "Funda", "regular_price": "9"}},
+            {"method": "put", "path": "products/101", "data": {"stock_quantity": 42}},
+            {"method": "delete", "path": "products/102"},
+            {"method": "post", "path": "products", "data": {"name": "Efímero"}},
+            {"method": "delete", "path": "products/0", "params": {"force": True}},
+            {"method": "post", "path": "customers", "data": {"email": "pilar@example.es"}},
+            {"method": "put", "path": "customers/11", "data": {"first_name": "Lucía M."}},
+            {"method": "delete", "path": "customers/12", "params": {"force": True}},
+        ],
+    )
+    forced = await js_calls(
+        shop.url("/"),
+        CK,
+        CS,
+        [
+            {
+                "method": "delete",
+                "path": f"products/{other['data']['id']}",
+                "params": {"force": True},
+            }
+        ],
+    )
+    assert forced[0]["status"] == 200
+    got = await receiver.wait_for(7)
+    await asyncio.sleep(0.3)
+    seen = [(r.headers["X-WC-Webhook-Topic"], json.loads(r.body)) for r in receiver.deliveries()]
+    by_topic: dict[str, list[dict[str, object]]] = {}
+    for topic, body in seen:
+        by_topic.setdefault(topic, []).append(body)
+    assert [b["id"] for b in by_topic["product.created"]] == [
+        made["data"]["id"],
+        other["data"]["id"],
+    ]
+    assert by_topic["product.created"][0]["price"] == "9.00"
+    assert [b["stock_quantity"] for b in by_topic["product.updated"]] == [42]
+    assert by_topic["product.deleted"] == [{"id": 102}]  # the forced delete sent nothing
+    assert [b["email"] for b in by_topic["customer.created"]] == ["pilar@example.es"]
+    assert cust["status"] == 201
+    assert [b["first_name"] for b in by_topic["customer.updated"]] == ["Lucía M."]
+    assert by_topic["customer.deleted"] == [{"id": 12}]
+    assert len(got) == 7
+    records = [
+        d for d in shop.shop.state.deliveries if d["topic"].startswith(("product", "customer"))
+    ]
+    assert records and all(d["order_id"] is None and d["resource_id"] for d in records)
+    resources = {r.headers["X-WC-Webhook-Resource"] for r in receiver.deliveries()}
+    assert resources == {"product", "customer"}
