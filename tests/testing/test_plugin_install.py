@@ -159,3 +159,17 @@ def test_nothing_left_behind(tmp_path: Path, mode: str) -> None:
     assert not _alive(info["bridge_pid"]), "the bridge process outlived the session"
     assert [p for p in info["ports"] if _listening(p)] == []
     assert not Path(info["state_dir"]).exists()
+
+
+def test_loading_the_plugin_starts_nothing_heavy() -> None:
+    """The plugin loads in every pytest run of every project that installs sapchaos: it
+    must not import the emulators, the bridge or aiohttp until a fixture is used."""
+    code = (
+        "import sys, sapchaos.testing.plugin, sapchaos.testing\n"
+        "heavy = [m for m in ('aiohttp', 'fakesap.app', 'fakeshop.app', 'bridge.runtime')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
