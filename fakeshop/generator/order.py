@@ -136,7 +136,8 @@ class OrderGenerator:
         #: creates a customer account for a guest who signs up (returns its id, 0 = none)
         self.register_customer = register_customer
         # a second stream derived from the seed's state without drawing from it
-        self._signup_rng = random.Random(hash(rng.getstate()))
+        state_digest = hashlib.sha256(repr(rng.getstate()).encode()).digest()
+        self._signup_rng = random.Random(int.from_bytes(state_digest[:8], "big"))
 
     # -- id sequences -------------------------------------------------------------------
     def next_item_id(self) -> int:
