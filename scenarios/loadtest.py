@@ -217,19 +217,9 @@ class Stack:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        up = [sys.executable, "-m", "sapchaos.cli", "up"]
-        helptext = subprocess.run([*up, "--help"], capture_output=True, text=True).stdout
-        if "--env-file" in helptext and "--port-base" in helptext:
-            # free ports (no --port-base): nothing to collide with other runs on the machine
-            return [*up, "--env-file", str(self.env_file), "--seed", str(self.seed)]
-        # an older 'up' without --env-file: the same stack through the stand-in module
-        return [
-            sys.executable,
-            "-m",
-            "scenarios.loadtest_stack",
-            str(self.env_file),
-            str(self.seed),
-        ]
+        # free ports (no --port-base): nothing to collide with other runs on the machine
+        return [sys.executable, "-m", "sapchaos.cli", "up", "--env-file", str(self.env_file),
+                "--seed", str(self.seed)]  # fmt: skip
 
     def start(self) -> dict[str, str]:
         cmd = self.command()
