@@ -23,6 +23,7 @@ from fakeshop.rest.common import (
     shop,
     wp_json,
 )
+from fakeshop.stock import count_sales
 from fakeshop.store import OrderRecord, ShopState
 from fakeshop.timefmt import parse_resource_date, parse_wp_date
 
@@ -168,8 +169,11 @@ def apply_update(
             state.record_received("meta", rec.id, {"meta_data": written})
     new_status = data.get("status")
     if data.get("set_paid") in (True, "true", "1", 1) and prev not in ("processing", "completed"):
-        # WC_Order::payment_complete: processing, date_paid, transaction id
+        # WC_Order::payment_complete: processing, date_paid, transaction id, sales counts
         new_status = new_status or "processing"
+        count_sales(state, order)
+        if order.get("customer_id") in state.customers:  # wc_paying_customer
+            state.customers[order["customer_id"]]["is_paying_customer"] = True
     if new_status is not None and new_status != prev:
         change_status(order, str(new_status), ts, off)
         note = state.next_note_id()

@@ -196,3 +196,18 @@ async def test_shop_generator_signups_are_customers(shop: ShopHandle) -> None:
         customer = by_id[order["customer_id"]]
         assert customer["email"] == order["billing"]["email"]
         assert customer["billing"]["city"] == order["billing"]["city"]
+
+
+async def test_put_set_paid_marks_the_customer_paying(shop: ShopHandle) -> None:
+    api = _api(shop)
+
+    def calls() -> tuple[int, bool, bool, int]:
+        order = api.post("orders", {"customer_id": 13, "line_items": [{"product_id": 103}]}).json()
+        before = api.get("customers/13").json()["is_paying_customer"]
+        sales = api.get("products/103").json()["total_sales"]
+        api.put(f"orders/{order['id']}", {"set_paid": True})
+        after = api.get("customers/13").json()["is_paying_customer"]
+        return sales, before, after, api.get("products/103").json()["total_sales"]
+
+    sales, before, after, sales_after = await asyncio.to_thread(calls)
+    assert (before, after) == (False, True) and sales_after == sales + 1
