@@ -4,6 +4,7 @@ every handler: body size, JSON/form parsing, authentication, errors in WP's shap
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -82,6 +83,25 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
+def _canonical(path: str) -> str:
+    return API_PREFIX + re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
+
+
+#: ``Allow`` per route (its methods), as ``rest_send_allow_header`` adds to every answer
+ALLOW: dict[str, str] = {
+    _canonical(path): ", ".join(dict.fromkeys(m for m, p, _ in ROUTES if p == path))
+    for _, path, _ in ROUTES
+}
+
+
+def _with_allow(request: web.Request, resp: web.StreamResponse) -> web.StreamResponse:
+    resource = request.match_info.route.resource
+    allow = ALLOW.get(resource.canonical) if resource is not None else None
+    if allow is not None and not resp.prepared:
+        resp.headers["Allow"] = allow
+    return resp
+
+
 def add_routes(app: web.Application) -> None:
     for method, path, handler in ROUTES:
         app.router.add_route(method, API_PREFIX + path, handler)
@@ -124,9 +144,9 @@ async def wp_rest_middleware(request: web.Request, handler: Handler) -> web.Stre
         key = authenticate(request, state, form)
         if key is not None:
             request[API_KEY] = key
-        return await handler(request)
+        return _with_allow(request, await handler(request))
     except WooError as err:
-        return err.response()
+        return _with_allow(request, err.response())
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         return WooError("no_route").response()
     except web.HTTPRequestEntityTooLarge:

@@ -106,3 +106,19 @@ async def test_error_codes_follow_each_controller(shop: ShopHandle) -> None:
         (400, "woocommerce_rest_invalid_id"),
         (400, "woocommerce_rest_customer_exists"),
     ]
+
+
+async def test_allow_header_on_every_answer_of_a_route(shop: ShopHandle) -> None:
+    api = woocommerce.API(url=shop.url("/"), consumer_key=CK, consumer_secret=CS, version="wc/v3")
+
+    def calls() -> list[tuple[int, str | None]]:
+        return [
+            (r.status_code, r.headers.get("Allow"))
+            for r in (api.get("orders"), api.get("orders/999999"), api.get("customers/11"))
+        ]
+
+    assert await asyncio.to_thread(calls) == [
+        (200, "GET, POST"),
+        (404, "GET, PUT, PATCH, POST, DELETE"),
+        (200, "GET, PUT, PATCH, POST, DELETE"),
+    ]
