@@ -34,6 +34,7 @@ __all__ = [
     "LedgerRow",
     "OutboxEvent",
     "QuarantineEntry",
+    "ReconcileCursor",
     "Snapshot",
     "Store",
     "content_hash",
@@ -154,6 +155,16 @@ class AcceptOutcome:
     stale: bool = False
     job_id: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class ReconcileCursor:
+    """Where a shop reader's keyset pass stopped: the last order read, as the key the shop
+    sorts by (``date_modified_gmt`` normalised to ``YYYY-MM-DDTHH:MM:SS`` UTC, then the
+    order id). Ordered like the shop's list, so ``a < b`` means ``a`` was read first."""
+
+    date_modified_gmt: str
+    order_id: int
 
 
 @dataclass(frozen=True)
@@ -530,6 +541,15 @@ class Store(abc.ABC):
         """Set published_at=now on these events; returns how many changed."""
 
     # -- ops -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_reconcile_cursor(self, name: str) -> ReconcileCursor | None:
+        """The saved keyset cursor of shop reader ``name`` (None before its first pass)."""
+
+    @abc.abstractmethod
+    async def save_reconcile_cursor(self, name: str, cursor: ReconcileCursor) -> ReconcileCursor:
+        """Move reader ``name``'s cursor forward to ``cursor`` (never back: an older cursor
+        from a slower concurrent pass is ignored); returns the cursor now stored."""
+
     @abc.abstractmethod
     async def counts(self) -> dict[str, Any]:
         """``{"inbox", "duplicates", "events_inbox", "quarantine", "snapshots",

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bridge.store import cursors
 from bridge.store import program as p
 from bridge.store.base import (
     AcceptOutcome,
@@ -24,6 +25,7 @@ from bridge.store.base import (
     LedgerRow,
     OutboxEvent,
     QuarantineEntry,
+    ReconcileCursor,
     Snapshot,
     Store,
     content_hash,
@@ -287,6 +289,16 @@ class ProgramStore(Store, abc.ABC):
         return result
 
     # -- ops -----------------------------------------------------------------------------
+    async def get_reconcile_cursor(self, name: str) -> ReconcileCursor | None:
+        result: ReconcileCursor | None = await self._read(cursors.get_cursor(name))
+        return result
+
+    async def save_reconcile_cursor(self, name: str, cursor: ReconcileCursor) -> ReconcileCursor:
+        result: ReconcileCursor = await self._write(
+            cursors.save_cursor(name, cursor, self.clock())
+        )
+        return result
+
     async def counts(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._read(p.counts())
         return result
