@@ -186,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     for name, value in (("--orders", args.orders), ("--seeds", args.seeds)):
         if msg := _positive(name, value):
             return _fail(msg)
+    if args.bridge_cmd is not None and (msg := _check_bridge_cmd(args.bridge_cmd)):
+        return _fail(f"--bridge-cmd: {msg}")
     refs = list(catalog_files()) if args.all else list(args.names)
     try:
         scenarios = [load_scenario(r) for r in refs]
@@ -252,6 +254,25 @@ def _run(args: argparse.Namespace) -> int:
     if len(reports) > 1:
         _print_table(reports)
     return 0 if all(r["verdict"] == "pass" for r in reports) else 1
+
+
+def _check_bridge_cmd(cmd: str) -> str | None:
+    """An unknown ``{placeholder}`` or a stray brace, found before anything starts."""
+    import dataclasses
+
+    from scenarios.bridge_process import BridgeEnv, render_command
+
+    if not cmd.strip():
+        return "the command is empty"
+    dummy: dict[str, Any] = {
+        f.name: (Path("/tmp") if f.name == "state_dir" else (1 if f.name == "bridge_port" else "x"))
+        for f in dataclasses.fields(BridgeEnv)
+    }
+    try:
+        render_command(cmd, BridgeEnv(**dummy))
+    except ValueError as exc:
+        return str(exc).removeprefix("bridge command: ")
+    return None
 
 
 def _error_report(name: str, seed: int, error: str) -> dict[str, Any]:

@@ -80,6 +80,10 @@ def test_validate_good_and_bad(
         (["scenario", "run", "calm", "--all"], "not both"),
         (["scenario", "run", "calm", "--orders", "0"], "--orders must be at least 1"),
         (["scenario", "run", "calm", "--contract", "/nonexistent.toml"], "--contract"),
+        (
+            ["scenario", "run", "calm", "--bridge-cmd", "mybridge --port {port}"],
+            "unknown placeholder {port}",
+        ),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(
