@@ -362,6 +362,8 @@ def locust_command(plan: Plan, args: argparse.Namespace, t: Targets, run_id: str
         "--seed",
         str(plan.seed),
         "--only-summary",
+        "--stop-timeout",
+        "10",  # a stopped customer finishes its checkout: every created order is tracked
         "--loglevel",
         "WARNING",
     ]

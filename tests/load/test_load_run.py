@@ -3,6 +3,7 @@ and TO_SAP rows, every created order got its TTA row, and the oracle's verdict p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.load.helpers import read_csv, rows_of_type, run_load
@@ -38,6 +39,9 @@ def test_load_writes_tta_rows_and_passes(tmp_path: Path) -> None:
     # every order the customers created was judged (acknowledged, or failed at the bound)
     ok_created = int(created["Request Count"]) - int(created["Failure Count"])
     assert int(tta["order"]["Request Count"]) == ok_created
+    # …and the oracle judged exactly the orders Locust counted (none created unseen)
+    judged = re.search(r"oracle: PASS — run \w+: (\d+) orders", proc.stdout)
+    assert judged is not None and int(judged.group(1)) == ok_created
     # TTA ends after TO_SAP for the same orders
     assert float(tta["order"]["Median Response Time"]) >= float(
         to_sap["order"]["Median Response Time"]
