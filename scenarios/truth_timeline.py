@@ -119,7 +119,7 @@ def samples(
     steps = min(math.ceil(end / step_s) + 1, 100_000)
     out = []
     idx = dict.fromkeys(series, 0)
-    for i in range(steps + 1):
+    for i in range(steps):
         t = i * step_s
         row: dict[str, Any] = {"t_s": round(t, 3)}
         for name, values in series.items():

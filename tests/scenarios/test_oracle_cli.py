@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +143,87 @@ def test_helpers() -> None:
     assert admin_root("http://h:5/wp-json/wc/v3", "shop") == "http://h:5"
     with pytest.raises(ValueError, match="not a time"):
         parse_since("tomorrow")
+
+
+def _h() -> Any:
+    from scenarios.oracle import Histories
+
+    def order(oid: int, at: str) -> dict[str, Any]:
+        return {
+            "id": oid,
+            "created_at": at,
+            "order": {"id": oid, "number": str(oid), "status": "processing", "line_items": []},
+            "history": [{"at": at, "status": "processing", "event": "created"}],
+        }
+
+    def doc(entry: int, oid: int, at: str) -> dict[str, Any]:
+        return {
+            "entity_set": "Orders",
+            "DocEntry": entry,
+            "DocNum": 100 + entry,
+            "committed_at": at,
+            "document": {"U_IdemKey": f"wc:{oid}:order", "DocNum": 100 + entry},
+        }
+
+    def note(oid: int, docnum: int, at: str) -> dict[str, Any]:
+        return {
+            "kind": "note",
+            "order_id": oid,
+            "at": at,
+            "data": {"note": f"SAP sales order {docnum} created"},
+        }
+
+    return Histories(
+        shop_orders=[order(1, "2026-12-05T20:00:00.000Z"), order(2, "2026-12-05T20:00:02.500Z")],
+        sap_documents=[
+            doc(1, 1, "2026-12-05T20:00:00.400Z"),
+            doc(2, 2, "2026-12-05T20:00:03.000Z"),
+            doc(3, 2, "2026-12-05T20:00:04.000Z"),
+        ],
+        shop_received=[
+            note(1, 101, "2026-12-05T20:00:00.600Z"),
+            note(2, 102, "2026-12-05T20:00:03.200Z"),
+        ],
+        deliveries=[
+            {
+                "order_id": 2,
+                "topic": "order.created",
+                "copy": 1,
+                "status": 200,
+                "sent_at": "2026-12-05T20:00:02.600Z",
+            }
+        ],
+    )
+
+
+def test_curves_and_timelines_from_ground_truth() -> None:
+    from scenarios.oracle.contract import Contract
+    from scenarios.truth_timeline import order_histories, samples, tta_series
+
+    h, c = _h(), Contract()
+    assert tta_series(h, c) == [
+        {"t_s": 0.0, "tta_ms": 600.0, "order_id": 1},
+        {"t_s": 2.5, "tta_ms": 700.0, "order_id": 2},
+    ]
+    rows = samples(h, c)
+    assert [r["t_s"] for r in rows] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [(r["orders"], r["in_sap"], r["acknowledged"]) for r in rows] == [
+        (1, 0, 0),
+        (1, 1, 1),
+        (1, 1, 1),
+        (2, 2, 1),
+        (2, 2, 2),
+    ]
+    events = order_histories(h, [2], c)["2"]
+    assert [e["source"] for e in events] == ["shop", "webhook", "sap", "client", "sap"]
+    assert "DocEntry 3" in events[-1]["event"]
+
+
+def test_since_keeps_the_window_and_its_documents() -> None:
+    from scenarios.oracle.fetch import filter_since
+
+    cut = filter_since(_h(), datetime(2026, 12, 5, 20, 0, 1, tzinfo=UTC))
+    assert [o["id"] for o in cut.shop_orders] == [2]
+    assert [d["DocEntry"] for d in cut.sap_documents] == [2, 3]  # the duplicate stays visible
+    assert [r["order_id"] for r in cut.shop_received] == [2]
+    assert len(cut.deliveries) == 1
