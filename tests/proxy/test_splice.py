@@ -182,3 +182,24 @@ async def test_splice_after_zero_always_copies(recorder: Recorder) -> None:
         assert recorder.received == BLOCK * 48
         assert only_connection(srv).links["upstream"].pump is None
         writer.close()
+
+
+async def test_both_directions_spliced_then_client_closes(
+    server: EmbeddedToxiproxy, echo_port: int
+) -> None:
+    """An echo exchange long enough to splice both directions; the client's close still
+    ends the whole connection (no transport is reading any more, the pumps see it)."""
+    host, port = await make_proxy(server, echo_port)
+    reader, writer = await asyncio.open_connection(host, port)
+    for _ in range(40):  # 2.5 MB each way
+        writer.write(BLOCK)
+        assert await asyncio.wait_for(reader.readexactly(len(BLOCK)), 10) == BLOCK
+    conn = only_connection(server)
+    assert conn.links["upstream"].pump is not None
+    assert conn.links["downstream"].pump is not None
+    writer.close()
+    await writer.wait_closed()
+    async with asyncio.timeout(10):
+        while server.collection.get("bulk").connections:
+            await asyncio.sleep(0.01)
+    assert conn.closed and conn.upstream is not None and conn.upstream.lost
