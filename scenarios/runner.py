@@ -53,7 +53,7 @@ def stack_settings(
         "uniqueness_guard": st.uniqueness_guard,
         "workers": st.workers,
         "sap_total_timeout_s": st.sap_timeout_s,
-        "lease_s": max(20.0, st.sap_timeout_s * 4),
+        "lease_s": lease_s(scenario),
         "topics": st.topics,
         "bridge_cmd": bridge_cmd,
         "bridge_url": bridge_url,
@@ -289,6 +289,24 @@ def accounted(h: Histories, c: Contract) -> bool:
     )
 
 
+def lease_s(scenario: Scenario) -> float:
+    """The reference bridge's job lease for this scenario (longer than its SAP timeout)."""
+    return max(20.0, scenario.stack.sap_timeout_s * 4)
+
+
+def patience_s(scenario: Scenario, bridge_cmd: str | None) -> float:
+    """Least quiet time before unaccounted orders are judged: a foreign bridge's
+    reconciler may run every 30 s; after a ``kill -9`` the dead worker's lease must
+    expire before another worker takes its job (the lease fences SAP writes)."""
+    from scenarios.actions import PROCESS_ACTIONS
+
+    if bridge_cmd:
+        return FOREIGN_PATIENCE_S
+    if any(e.action in PROCESS_ACTIONS for e in scenario.timeline):
+        return lease_s(scenario) + 2.0
+    return 0.0
+
+
 async def settle(
     stack: Any, scenario: Scenario, n: int, c: Contract, patience_s: float = 0.0
 ) -> tuple[bool, float]:
@@ -393,7 +411,7 @@ async def run_scenario(
                 await ACTIONS["heal"].run(ctx, {}, "final-heal")
             prog.phase = "draining"
             drain_from = time.monotonic()
-            patience = FOREIGN_PATIENCE_S if bridge_cmd else 0.0
+            patience = patience_s(scenario, bridge_cmd)
             settled, drain_s = await settle(stack, scenario, n, c, patience)
             drain_s = round(drain_s - drain_from, 3)
             prog.phase = "judging"
