@@ -89,3 +89,55 @@ async def test_admin_cursors_and_counters() -> None:
                 assert r.status == 401  # a read does not count as a write
             async with http.get(f"{st.sap_url}/__admin/health") as r:
                 assert (await r.json())["writes"] == health["writes"]
+
+
+def test_progress_follows_the_contract() -> None:
+    """A foreign bridge's conventions: SAP key in NumAtCard as the order number, the
+    acknowledgement as an order meta key; records of other shapes are ignored."""
+    from types import SimpleNamespace
+
+    from scenarios.quiescence import GroundTruthProgress
+
+    contract = SimpleNamespace(
+        key_field="NumAtCard",
+        key_pattern="WEB-{number}",
+        prefix="wc",
+        document_type="Orders",
+        ack_note_regex=r"booked as (\d+)",
+        ack_meta_key="_sap_docnum",
+    )
+    p = GroundTruthProgress(contract)
+    p.add_documents(
+        [
+            {"entity_set": "Orders", "document": {"NumAtCard": "WEB-1001"}},
+            {"entity_set": "Orders", "document": {"NumAtCard": "WEB-1001"}},  # a duplicate
+            {"entity_set": "Orders", "document": {"NumAtCard": "other"}},
+            {"entity_set": "Invoices", "document": {"NumAtCard": "WEB-1002"}},
+            {"entity_set": "Orders", "document": {"U_IdemKey": "wc:1003:order"}},
+        ]
+    )
+    p.add_received(
+        [
+            {
+                "kind": "meta",
+                "order_id": 1001,
+                "data": {"meta_data": [{"key": "_sap_docnum", "value": "7"}]},
+            },
+            {
+                "kind": "meta",
+                "order_id": 1002,
+                "data": {"meta_data": [{"key": "other", "value": "7"}]},
+            },
+            {"kind": "note", "order_id": 1003, "data": {"note": "booked as 12"}},
+            {"kind": "note", "order_id": 1004, "data": {"note": "SAP sales order 5 created"}},
+            {"kind": "status", "order_id": 1005, "data": {"from": "a", "to": "b"}},
+        ]
+    )
+    assert p.in_sap == {"WEB-1001"}
+    assert p.acked == {1001, 1003}
+    default = GroundTruthProgress()
+    default.add_received(
+        [{"kind": "note", "order_id": 9, "data": {"note": "SAP sales order 5 created"}}]
+    )
+    default.add_documents([{"entity_set": "Orders", "document": {"U_IdemKey": "wc:9:order"}}])
+    assert default.counters() == {"orders": 0, "in_sap": 1, "acknowledged": 1}
