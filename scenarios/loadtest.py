@@ -11,6 +11,7 @@ distributed mode, unchanged.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import signal
@@ -406,6 +407,11 @@ def main(args: argparse.Namespace) -> int:
         plan = plan_from(args)
     except UsageError as exc:
         print(f"sapchaos load: {exc}", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("locust") is None:
+        print(
+            "sapchaos load: Locust is not installed (pip install 'sapchaos[load]')", file=sys.stderr
+        )
         return 2
     if args.worker:
         return run_worker(plan, args)

@@ -48,3 +48,17 @@ def test_negative_users_through_the_console_script() -> None:
     assert proc.returncode != 0
     assert proc.stderr.strip() == "sapchaos load: --users must be ≥ 1 (got -1)"
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_missing_locust_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "locust" else real(name, *a)
+    )
+    assert main(["load", "--users", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["sapchaos load: Locust is not installed (pip install 'sapchaos[load]')"]
