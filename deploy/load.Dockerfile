@@ -11,6 +11,6 @@ COPY fakesap ./fakesap
 COPY fakeshop ./fakeshop
 COPY scenarios ./scenarios
 COPY load ./load
-RUN pip install --no-cache-dir . 'locust>=2.20'
+RUN pip install --no-cache-dir '.[load]'
 ENTRYPOINT ["sapchaos"]
 CMD ["load", "--help"]
