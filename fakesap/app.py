@@ -16,6 +16,7 @@ from fakesap.config import FakeSapConfig
 from fakesap.faults import FAULT_KEY, install_faults
 from fakesap.http.keys import FAKESAP_KEY
 from fakesap.http.middleware import make_sl_middleware
+from fakesap.http.ping import add_ping_routes
 from fakesap.http.routes import add_sl_routes
 
 __all__ = ["FAKESAP_KEY", "FakeSapConfig", "create_app"]
@@ -32,6 +33,7 @@ def create_app(
         middlewares=[make_sl_middleware(state, FAULT_KEY)],
     )
     app[FAKESAP_KEY] = state
+    add_ping_routes(app, state)
     add_sl_routes(app, state)
     add_admin_routes(app, state)
     install_faults(app, state, config.faults)

@@ -7,6 +7,7 @@ The handler only parses HTTP and renders SL JSON; all behaviour is in ``FakeSap`
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS
 from fakesap.errors import ODataVersion, SLError
 from fakesap.http.cookies import sl_cookies
 from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
+from fakesap.http.request_config import request_config
 from fakesap.http.wire import (
     JSON_CONTENT_TYPE,
     collection_body,
@@ -34,7 +36,6 @@ from fakesap.odata import (
     apply_query,
     count_matching,
     next_link,
-    page_size_from_prefer,
     parse_query,
     project,
 )
@@ -52,6 +53,17 @@ REFUSED_TYPES = (
     "video/",
 )
 SESSION_PURGE_S = 60.0
+
+
+#: what a balancer member's route looks like (``.node1``); anything else names no node
+_NODE_ROUTE = re.compile(r"\.?node\d{1,6}\Z")
+
+
+def names_a_node(route: str) -> bool:
+    """Whether a ``ROUTEID`` value names a cluster node. Apache's balancer ignores a route
+    that matches no member (``ROUTEID=None``, sent by clients whose login reply carried
+    no route, or an empty value) and picks a node itself: the session is still valid."""
+    return _NODE_ROUTE.match(route) is not None
 
 
 def version_of(request: web.Request) -> ODataVersion:
@@ -143,7 +155,7 @@ class SlHandlers:
     # ---- sessions -------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> Session:
         session_id, route = sl_cookies(request)
-        if route is not None and route != self.route_id:
+        if route is not None and route != self.route_id and names_a_node(route):
             raise SLError.of("invalid_session")  # another cluster node: session unknown there
         session = self.state.sessions.touch(session_id)
         if session is None:
@@ -279,10 +291,15 @@ class SlHandlers:
         return known
 
     def collection(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
-        config = self.state.config
-        page_size, applied = page_size_from_prefer(request.headers.get("Prefer"), config.page_size)
-        page_size = min(page_size, config.max_page_size)
-        opts = parse_query(request.query, version, page_size, fields=self.fields(name))
+        asked = request_config(request, self.state.config)
+        page_size = asked.page_size
+        opts = parse_query(
+            request.query,
+            version,
+            page_size,
+            fields=self.fields(name),
+            case_insensitive=asked.case_insensitive,
+        )
         result = apply_query(self.state.list_entities(name), opts, page_size)
         link = next_link(name, opts, result.next_skip) if result.next_skip is not None else None
         body = collection_body(
@@ -293,12 +310,17 @@ class SlHandlers:
             result.total if opts.count else None,
             link,
         )
-        headers = {"Preference-Applied": f"odata.maxpagesize={page_size}"} if applied else None
-        return entities_response(body, headers=headers)
+        applied = asked.preference_applied
+        return entities_response(body, headers={"Preference-Applied": applied} if applied else None)
 
     def count(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
+        asked = request_config(request, self.state.config)
         opts = parse_query(
-            request.query, version, self.state.config.page_size, fields=self.fields(name)
+            request.query,
+            version,
+            self.state.config.page_size,
+            fields=self.fields(name),
+            case_insensitive=asked.case_insensitive,
         )
         n = count_matching(self.state.list_entities(name), opts)
         return web.Response(text=str(n), content_type="text/plain")
@@ -312,7 +334,9 @@ class SlHandlers:
         if select is not None:
             opts = parse_query({"$select": select}, version, 1, fields=self.fields(name))
             row = project([row], opts.select)[0]
-        body = entity_json(service_root(request, version), name, row, version)
+        body = entity_json(
+            service_root(request, version), name, row, version, tag if version == "v2" else None
+        )
         return web.Response(body=body, headers={"ETag": tag, "Content-Type": JSON_CONTENT_TYPE})
 
     # ---- writes ---------------------------------------------------------------------------
@@ -336,6 +360,13 @@ class SlHandlers:
             return web.Response(
                 status=204,
                 headers={"Location": location, "Preference-Applied": "return-no-content"},
+            )
+        if version == "v2":  # OData v4: the new entity's ETag, as header and annotation
+            tag = etag(doc)
+            return web.Response(
+                body=entity_json(root, name, doc, version, tag),
+                status=201,
+                headers={"Location": location, "ETag": tag, "Content-Type": JSON_CONTENT_TYPE},
             )
         return web.Response(
             body=entity_json(root, name, doc, version),

@@ -77,11 +77,21 @@ def entities_response(body: Any, headers: dict[str, str] | None = None) -> web.R
     )
 
 
-def entity_json(root: str, entity_set: str, entity: dict[str, Any], version: ODataVersion) -> bytes:
+def entity_json(
+    root: str,
+    entity_set: str,
+    entity: dict[str, Any],
+    version: ODataVersion,
+    etag_value: str | None = None,
+) -> bytes:
     """``entity_body`` encoded, without copying the entity: the annotation is spliced in
-    front of the entity's own members (byte-for-byte what encoding ``entity_body`` gives)."""
+    front of the entity's own members (byte-for-byte what encoding ``entity_body`` gives).
+    v2 (OData v4) bodies carry ``@odata.etag`` when ``etag_value`` is given, the same
+    value as the ``ETag`` header, as the Service Layer's v2 does."""
     if version == "v2":
         head = b'{"@odata.context":' + json_string(f"{root}/$metadata#{entity_set}/$entity")
+        if etag_value is not None:
+            head += b',"@odata.etag":' + json_string(etag_value)
     else:
         head = b'{"odata.metadata":' + json_string(f"{root}/$metadata#{entity_set}/@Element")
     members = dumps_entities(entity)

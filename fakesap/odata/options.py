@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from fakesap.odata.caseless import caseless
 from fakesap.odata.compiler import Predicate, compile_filter
 from fakesap.odata.errors import QueryError
 from fakesap.odata.nodes import Expr, outer_paths
@@ -64,12 +65,14 @@ def parse_query(
     max_page_size: int = 20,
     *,
     fields: Collection[str] | None = None,
+    case_insensitive: bool = False,
 ) -> QueryOptions:
     """Read ``$filter $select $orderby $top $skip`` and the flavour's count option.
 
     ``fields``, when given, is the entity's property names: a ``$select``/``$orderby``/
     ``$filter`` naming anything else is refused like the Service Layer does.
-    Raises QueryError on an unknown ``$`` option or any malformed value.
+    ``case_insensitive`` (``B1S-CaseInsensitive: true``) compares strings in ``$filter``
+    ignoring case. Raises QueryError on an unknown ``$`` option or any malformed value.
     """
     if version not in _KNOWN:
         raise ValueError(f"version must be 'v1' or 'v2', not {version!r}")
@@ -80,6 +83,8 @@ def parse_query(
     orderby = _parse_orderby(params.get("$orderby"))
     if fields is not None:
         _check_fields(fields, filter_expr, select, orderby)
+    if case_insensitive and filter_expr is not None:
+        filter_expr = caseless(filter_expr)
     return QueryOptions(
         filter=None if filter_expr is None else compile_filter(filter_expr),
         select=select,
