@@ -84,15 +84,21 @@ def _env_flag(p: argparse.ArgumentParser, flag: str, name: str, what: str, **kw:
 
 def _mask_dsn(dsn: str) -> str:
     """A store DSN with its password replaced by ``***`` (for banners and logs)."""
-    from urllib.parse import urlsplit, urlunsplit
+    from bridge.config import mask_dsn
 
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    return mask_dsn(dsn)
+
+
+def _cli_actor() -> str:
+    """Who the audit log names for a CLI action: the OS user and host."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
 
 
 def _ts(t: float | None) -> str:
@@ -124,11 +130,15 @@ async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[
 def cmd_serve(args: argparse.Namespace) -> int:
     from bridge.health import role_warnings
     from bridge.ingress.app import tune_gc_for_serving
+    from bridge.ops.startup import default_secret_warning
     from bridge.runtime import BridgeRuntime
 
     cfg = _config(args)
     for warning in role_warnings(cfg.roles, cfg.reconcile_interval_s):
         print(f"warning: {warning}", file=sys.stderr, flush=True)
+    secret_warning = default_secret_warning(cfg)
+    if secret_warning:
+        print(f"warning: {secret_warning}", file=sys.stderr, flush=True)
 
     async def serve() -> int:
         stop = asyncio.Event()
@@ -145,6 +155,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"bridge serving roles {roles}{where} (store {_mask_dsn(cfg.store_dsn)})",
                 flush=True,
             )
+            tokens = rt.ops_tokens
+            if tokens is not None and tokens.path is not None:
+                # as Jupyter does: where the token is, never the token itself
+                how = "generated" if tokens.kind == "generated" else "read from"
+                print(
+                    f"ops dashboard {rt.url}/ops/ui — tokens {how} {tokens.path}",
+                    flush=True,
+                )
             await stop.wait()
         return 0
 
@@ -209,13 +227,14 @@ def cmd_dlq_show(args: argparse.Namespace) -> int:
 def cmd_dlq_replay(args: argparse.Namespace) -> int:
     async def body(store: Any) -> int:
         if args.all:
-            n = await store.replay_all_dead_letters()
+            ids = await store.replay_audited(None, _cli_actor(), "cli", "cli")
+            n = len(ids)
             print(json.dumps({"replayed": n}) if args.json else f"replayed {n} dead letter(s)")
             return 0
         if args.id is None:
             print("give a dead letter id or --all", file=sys.stderr)
             return 2
-        ok = await store.replay_dead_letter(args.id)
+        ok = bool(await store.replay_audited(args.id, _cli_actor(), "cli", "cli"))
         if args.json:
             print(json.dumps({"replayed": [args.id] if ok else []}))
         else:
@@ -262,6 +281,133 @@ def cmd_quarantine_show(args: argparse.Namespace) -> int:
         else:
             for k, v in data.items():
                 print(f"{k:>11}: {v}")
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """One order as the dashboard shows it: snapshot, job, ledger, SAP documents,
+    attempts, dead letters, events and audit trail (``--masked``: personal data masked)."""
+    from bridge.ops.views import order_view, parse_order_query
+
+    oid = parse_order_query(args.order)
+    if oid is None:
+        print(
+            f"error: ORDER {args.order!r}: give an order id (1234, #1234 or wc:1234)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def body(store: Any) -> int:
+        view = await order_view(store, oid, args.masked)
+        if view is None:
+            print(f"no order {oid} in the bridge's store", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(view, indent=2, default=str))
+            return 0
+        snap, job = view["snapshot"] or {}, view["job"] or {}
+        print(
+            f"order {oid} ({view['correlation_id']})  status {snap.get('status')}  "
+            f"job {job.get('status')} attempts {job.get('attempts')}"
+        )
+        if job.get("last_error"):
+            print(f"last error: {job['last_error']}")
+        print("\nledger")
+        print(
+            _table(
+                [
+                    [
+                        r["idem_key"],
+                        r["op"],
+                        r["status"],
+                        str(r["target_docnum"] or "-"),
+                        str(r["attempts"]),
+                        (r["last_error"] or "")[:50],
+                    ]
+                    for r in view["ledger"]
+                ],
+                ["key", "op", "status", "docnum", "tries", "error"],
+            )
+        )
+        for title, rows, header in (
+            (
+                "attempts",
+                [
+                    [_ts(a["at"]), a["op"], a["outcome"], str(round(a["duration_ms"], 1))]
+                    for a in view["attempts"]
+                ],
+                ["at", "op", "outcome", "ms"],
+            ),
+            (
+                "dead letters",
+                [
+                    [str(d["id"]), d["code"], d["message"][:60], _ts(d["replayed_at"])]
+                    for d in view["dead_letters"]
+                ],
+                ["id", "code", "message", "replayed"],
+            ),
+            (
+                "events sent",
+                [[e["type"], _ts(e["created_at"]), _ts(e["published_at"])] for e in view["events"]],
+                ["type", "created", "published"],
+            ),
+            (
+                "audit",
+                [
+                    [str(a["seq"]), _ts(a["at"]), a["actor"], a["action"], a["target"]]
+                    for a in view["audit"]
+                ],
+                ["seq", "at", "who", "action", "target"],
+            ),
+        ):
+            if rows:
+                print(f"\n{title}")
+                print(_table(rows, header))
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit hash chain; exit 1 and name each broken entry if it was tampered with."""
+    from bridge.ops.audit import verify_store
+
+    async def body(store: Any) -> int:
+        report = await verify_store(store)
+        if args.json:
+            print(json.dumps(report.as_json(), indent=2))
+        elif report.ok:
+            print(f"audit chain intact: {report.entries} entries, head {report.head_hash}")
+        else:
+            for p in report.problems:
+                print(f"entry {p.seq}: {p.kind}: {p.message}")
+            print(
+                f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.entries} entries"
+            )
+        return 0 if report.ok else 1
+
+    return _run(lambda: _with_store(args, body))
+
+
+def cmd_audit_list(args: argparse.Namespace) -> int:
+    from bridge.ops.views import audit_json
+
+    async def body(store: Any) -> int:
+        rows = await store.list_audit(None, args.after, args.limit)
+        if args.json:
+            print(json.dumps([audit_json(e) for e in rows], indent=2))
+            return 0
+        print(
+            _table(
+                [
+                    [str(e.seq), _ts(e.at), e.actor, e.role, e.action, e.target, e.hash[:12]]
+                    for e in rows
+                ],
+                ["seq", "at", "who", "role", "action", "target", "hash"],
+            )
+        )
         return 0
 
     return _run(lambda: _with_store(args, body))
@@ -405,6 +551,26 @@ def register(sub: Any) -> None:
     from bridge.events.cli import register as register_events
 
     register_events(bsub)  # sapchaos bridge events schema|relay|subscribe
+
+    so = bsub.add_parser("status", help="one order: snapshot, ledger, attempts, DLQ, audit")
+    _common(so)
+    so.add_argument("order", help="order id, #number or wc:id")
+    so.add_argument("--masked", action="store_true", help="mask personal data")
+    so.set_defaults(func=cmd_status)
+
+    a = bsub.add_parser("audit", help="the operations audit log (hash chain)")
+    asub = a.add_subparsers(dest="audit_command", metavar="ACTION")
+    a.set_defaults(func=lambda _a: (a.print_help(), 2)[1])
+    av = asub.add_parser(
+        "verify", help="check the hash chain; exit 1 if an entry was edited, inserted or deleted"
+    )
+    _common(av)
+    av.set_defaults(func=cmd_audit_verify)
+    al = asub.add_parser("list", help="list audit entries")
+    _common(al)
+    al.add_argument("--after", type=int, default=0, help="entries after this seq")
+    al.add_argument("--limit", type=int, default=100)
+    al.set_defaults(func=cmd_audit_list)
 
     q = bsub.add_parser("quarantine", help="authentic but unusable webhooks")
     qsub = q.add_subparsers(dest="q_command", metavar="ACTION")

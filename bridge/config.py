@@ -128,6 +128,14 @@ class BridgeConfig:
     mqtt_manual_ack: bool = True
     roles: tuple[str, ...] = ("ingress", "worker", "poller")
     worker_id: str = ""
+    # ops (bridge.ops): tokens from the environment or a secrets file (``*_FILE``); without
+    # any, tokens are generated at start into ``ops_token_file`` (default: the state folder)
+    ops_operator_token: str = ""
+    ops_readonly_token: str = ""
+    ops_token_file: str = ""
+    # TLS on the bridge's own listener (PEM files); both or neither
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_s <= self.sap_total_timeout_s:
@@ -142,6 +150,20 @@ class BridgeConfig:
             raise ValueError("at least one webhook secret is required")
         if self.shop_api not in SHOP_APIS:
             raise ValueError(f"shop_api must be one of {SHOP_APIS}, got {self.shop_api!r}")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file go together (give both or neither)")
+
+    def __repr__(self) -> str:
+        """Secrets never reach a log or a traceback through the config's repr."""
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS and value:
+                value = "***" if isinstance(value, str) else ("***",) * len(value)
+            elif f.name == "store_dsn":
+                value = mask_dsn(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"BridgeConfig({', '.join(shown)})"
 
     def shop_kind(self) -> str:
         """The shop reconciliation reads: ``shop_api``, or with "auto" Magento when the
@@ -162,6 +184,37 @@ class BridgeConfig:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}/webhooks/woocommerce"
+
+
+#: settings that are secrets: masked in ``repr``, never printed or logged
+SECRET_FIELDS = frozenset(
+    {
+        "sap_password",
+        "shop_consumer_secret",
+        "webhook_secrets",
+        "sap_callback_secret",
+        "magento_token",
+        "ops_operator_token",
+        "ops_readonly_token",
+    }
+)
+
+
+def mask_dsn(dsn: str) -> str:
+    """A DSN with its password replaced by ``***`` (for banners, logs and reprs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(dsn)
+        password = parts.password
+    except ValueError:
+        return "***"
+    if password is None:
+        return dsn
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 _NESTED = {"retry": RetryPolicy, "breaker": BreakerPolicy}
@@ -211,12 +264,22 @@ class BridgeConfigError(UsageError, ValueError):
 
 
 def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) -> BridgeConfig:
-    """``SAPCHAOS_BRIDGE_SAP_BASE_URL=...``; nested: ``SAPCHAOS_BRIDGE_RETRY__MAX_ATTEMPTS=5``."""
+    """``SAPCHAOS_BRIDGE_SAP_BASE_URL=...``; nested: ``SAPCHAOS_BRIDGE_RETRY__MAX_ATTEMPTS=5``.
+
+    Secrets file (Docker/Kubernetes secrets convention): ``SAPCHAOS_BRIDGE_SAP_PASSWORD_FILE=
+    /run/secrets/sap`` reads the setting from that file (trailing newline stripped)."""
     flat: dict[str, Any] = {}
+    settings = {f.name for f in dataclasses.fields(BridgeConfig)}
     for key, value in env.items():
         if not key.startswith(ENV_PREFIX) or key == defaults.ENV["bridge_url"]:
             continue  # SAPCHAOS_BRIDGE_URL is the harness's delivery URL (flag --delivery-url)
         name = key[len(ENV_PREFIX) :].lower()
+        if name.endswith("_file") and name not in settings and name[:-5] in settings:
+            name = name[:-5]
+            try:
+                value = Path(value).read_text("utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise BridgeConfigError(f"{key}: cannot read the secret file: {exc}") from None
         if "__" in name:
             outer, inner = name.split("__", 1)
             flat.setdefault(outer, {})[inner] = value

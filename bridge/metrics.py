@@ -1,7 +1,10 @@
 """Prometheus metrics of one bridge runtime (its own registry, never the global one).
 
 What operators of a shop→SAP bridge watch: webhooks accepted/rejected by reason, time to
-commit, SAP calls by outcome and latency, retries, dead letters, breaker openings.
+commit, SAP calls by outcome and latency, retries, dead letters, breaker openings; and the
+store-wide figures ``bridge.ops.figures`` refreshes at each scrape: jobs by state (the
+backlog), processed per minute, success ratio, publish and consume lag, DLQ size and the
+time-to-acknowledge histograms (to SAP, back to the shop).
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+#: time-to-acknowledge buckets (seconds): a healthy bridge acknowledges in well under a
+#: second; an outage pushes orders into minutes and hours
+TTA_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400)
 
 
 @dataclass
@@ -66,5 +73,47 @@ class Metrics:
             "bridge_breaker_open",
             "1 while the endpoint's breaker is open",
             ["endpoint"],
+            registry=r,
+        )
+        self.jobs = Gauge(
+            "bridge_jobs", "Sync jobs by state (store-wide; the backlog)", ["state"], registry=r
+        )
+        self.backlog = Gauge(
+            "bridge_backlog_jobs",
+            "Jobs not yet done or dead (pending+retrying+claimed)",
+            registry=r,
+        )
+        self.dlq_size = Gauge("bridge_dlq_size", "Dead letters not yet replayed", registry=r)
+        self.processed = Counter(
+            "bridge_orders_processed_total",
+            "Orders SAP acknowledged (create_order done), seen by this process",
+            registry=r,
+        )
+        self.processed_per_minute = Gauge(
+            "bridge_processed_per_minute",
+            "Orders acknowledged by SAP over the last minute",
+            registry=r,
+        )
+        self.success_ratio = Gauge(
+            "bridge_success_ratio",
+            "Finished jobs that succeeded: done / (done + dead), store-wide",
+            registry=r,
+        )
+        self.publish_lag = Gauge(
+            "bridge_publish_lag_seconds",
+            "Age of the oldest unpublished outbox event (0 when none)",
+            registry=r,
+        )
+        self.consume_lag = Gauge(
+            "bridge_consume_lag_seconds",
+            "How long the oldest due job has waited for a worker (0 when none)",
+            registry=r,
+        )
+        self.tta = Histogram(
+            "bridge_tta_seconds",
+            "Time to acknowledge: first delivery to SAP document (leg=sap), "
+            "and to the shop being told (leg=shop)",
+            ["leg"],
+            buckets=TTA_BUCKETS,
             registry=r,
         )

@@ -28,6 +28,8 @@ from bridge.ingress.callbacks import add_callback_route
 from bridge.ingress.refresher import Refresher
 from bridge.mapping import MappingContext
 from bridge.metrics import Metrics
+from bridge.ops.auth import OpsAuth, TokenSource
+from bridge.ops.startup import audit_config, default_secret_warning, resolve_ops_tokens
 from bridge.poller import Poller
 from bridge.reconciler import MagentoReader, ShopReader, ShopReconciler, WooReader
 from bridge.sap.client import ServiceLayerClient
@@ -73,10 +75,14 @@ class BridgeRuntime:
     _runner: web.AppRunner | None = None
     sap: ServiceLayerClient | None = None
     shop: WooClient | None = None
+    #: the ops tokens and where they came from (``generated``: ``ops_tokens.path``)
+    ops_tokens: TokenSource | None = None
+    ops_auth: OpsAuth | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        scheme = "https" if self.config.tls_cert_file else "http"
+        return f"{scheme}://{self.config.host}:{self.port}"
 
     async def __aenter__(self) -> BridgeRuntime:
         await self.start()
@@ -91,6 +97,10 @@ class BridgeRuntime:
             self.store = await open_store(cfg.store_dsn, clock=self.clock)
             self._own_store = True
         self.breakers = self.breakers or BreakerBoard(cfg.breaker)
+        warning = default_secret_warning(cfg)
+        if warning:
+            log.warning("default_webhook_secret", message=warning)
+        await audit_config(self.store, cfg, f"{socket.gethostname()}:{os.getpid()}")
         self.sap = ServiceLayerClient(
             cfg.sap_base_url,
             cfg.sap_company,
@@ -170,8 +180,17 @@ class BridgeRuntime:
         )
         self.refresher = Refresher(self.store, self.shop)
         self.refresher.start()
+        self.ops_tokens = resolve_ops_tokens(cfg)
+        if self.ops_tokens.kind == "generated":
+            log.warning("ops_tokens_generated", path=str(self.ops_tokens.path))
+        self.ops_auth = OpsAuth(self.ops_tokens.tokens)
         app = create_ingress_app(
-            ingress, self.refresher, self.stats, self.readiness, cfg.ingress_deadline_s
+            ingress,
+            self.refresher,
+            self.stats,
+            self.readiness,
+            cfg.ingress_deadline_s,
+            self.ops_auth,
         )
         if cfg.sap_callback_secret:
             assert self.sap is not None
@@ -181,7 +200,12 @@ class BridgeRuntime:
             add_callback_route(app, cfg.sap_callback_secret, observer.observe, observer.tell_shop)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, cfg.host, cfg.port)
+        ssl_context = None
+        if cfg.tls_cert_file:
+            from bridge.tls import server_context
+
+            ssl_context = server_context(cfg.tls_cert_file, cfg.tls_key_file)
+        site = web.TCPSite(self._runner, cfg.host, cfg.port, ssl_context=ssl_context)
         await site.start()
         server = site._server
         sockets = getattr(server, "sockets", None) or []

@@ -16,6 +16,7 @@ from bridge.ingress.ops import add_ops_routes
 from bridge.ingress.refresher import Refresher
 from bridge.ingress.webhooks import Ingress, error, handle_webhook
 from bridge.metrics import Metrics
+from bridge.ops.auth import OpsAuth
 from bridge.store.base import Store
 
 INGRESS_KEY: web.AppKey[Ingress] = web.AppKey("ingress", Ingress)
@@ -105,10 +106,13 @@ def create_ingress_app(
     extra_stats: Callable[[], dict[str, Any]] | None = None,
     readiness: Readiness | None = None,
     deadline_s: float = INGRESS_DEADLINE_S,
+    ops_auth: OpsAuth | None = None,
 ) -> web.Application:
     """The bridge's HTTP face. ``refresher`` (optional) re-reads orders on ties/stale copies.
     ``readiness``: the runtime's checks (probed by its task); without one, ``/readyz``
-    probes the store itself when asked. ``deadline_s`` bounds each webhook request."""
+    probes the store itself when asked. ``deadline_s`` bounds each webhook request.
+    ``ops_auth``: who may use ``/ops`` (without it, nobody: see ``add_ops_routes``);
+    ``/livez``, ``/readyz``, ``/healthz`` and ``/metrics`` stay open."""
     ready = readiness if readiness is not None else store_readiness(ingress.store)
 
     @web.middleware
@@ -159,7 +163,7 @@ def create_ingress_app(
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/healthz", livez)  # the historical name: an alias of /livez
-    add_ops_routes(app, ingress.store, ingress.metrics, extra_stats)
+    add_ops_routes(app, ingress.store, ingress.metrics, extra_stats, ops_auth)
     return app
 
 

@@ -22,10 +22,12 @@ from typing import Any
 from bridge.store.errors import InvalidDelivery
 
 __all__ = [
+    "GENESIS_HASH",
     "JOB_STATUSES",
     "LEDGER_STATUSES",
     "AcceptOutcome",
     "Attempt",
+    "AuditEntry",
     "DeadLetter",
     "DeadLetterRow",
     "InboundDelivery",
@@ -37,6 +39,8 @@ __all__ = [
     "ReconcileCursor",
     "Snapshot",
     "Store",
+    "audit_hash",
+    "canonical_json",
     "content_hash",
     "modified_epoch",
 ]
@@ -51,6 +55,32 @@ def content_hash(payload: Mapping[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of ``payload`` (sorted keys, no spaces)."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text of ``value`` that hashes are taken over (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+#: ``prev_hash`` of the first audit entry
+GENESIS_HASH = "0" * 64
+
+
+def audit_hash(
+    seq: int,
+    at: float,
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    order_id: int | None,
+    detail_json: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 hex over an audit entry's fields and the previous entry's hash: editing,
+    inserting or deleting an entry breaks every link after it (``bridge.ops.audit``)."""
+    fields = [seq, repr(float(at)), actor, role, action, target, order_id, detail_json, prev_hash]
+    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
 def modified_epoch(date_modified_gmt: str) -> float:
@@ -325,6 +355,42 @@ class Attempt:
     at: float
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One operations audit entry: who (``actor``, ``role``) did what (``action`` on
+    ``target``, with ``detail``) and when (``at``), chained to the entry before it."""
+
+    seq: int
+    at: float
+    actor: str
+    role: str
+    action: str
+    target: str
+    order_id: int | None
+    detail_json: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        value = json.loads(self.detail_json)
+        return value if isinstance(value, dict) else {"value": value}
+
+    def expected_hash(self) -> str:
+        """The hash these fields should carry (differs from ``hash`` after an edit)."""
+        return audit_hash(
+            self.seq,
+            self.at,
+            self.actor,
+            self.role,
+            self.action,
+            self.target,
+            self.order_id,
+            self.detail_json,
+            self.prev_hash,
+        )
+
+
 class Store(abc.ABC):
     """The bridge's single source of truth. All methods are coroutines and safe to call
     concurrently from one event loop. Writes made "under a lease" check the lease's fencing
@@ -525,6 +591,43 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def list_attempts(self, order_id: int) -> list[Attempt]:
         """Audit rows of an order, oldest first."""
+
+    # -- operations audit (hash chain) ---------------------------------------------------
+    @abc.abstractmethod
+    async def append_audit(
+        self,
+        actor: str,
+        role: str,
+        action: str,
+        target: str,
+        detail: Mapping[str, Any],
+        order_id: int | None = None,
+    ) -> AuditEntry:
+        """Append one entry to the operations audit chain (seq = last + 1, prev_hash = the
+        last entry's hash), serialised against concurrent appenders."""
+
+    @abc.abstractmethod
+    async def list_audit(
+        self, order_id: int | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> list[AuditEntry]:
+        """Audit entries by ascending seq (of one order if given), seq > ``after_seq``."""
+
+    @abc.abstractmethod
+    async def replay_audited(self, id: int | None, actor: str, role: str, via: str) -> list[int]:
+        """ONE transaction: replay dead letter ``id`` (or all not yet replayed, ``None``)
+        and append who replayed what to the audit chain; returns the ids replayed."""
+
+    @abc.abstractmethod
+    async def ops_figures(self, since: float) -> dict[str, Any]:
+        """Key figures ops dashboards and ``/metrics`` need beyond ``counts``:
+        ``oldest_unpublished_at``, ``oldest_due_at`` (earliest run_at of a due job),
+        ``tta``: ``[(op, seconds, updated_at)]`` of ledger rows done after ``since``
+        (``create_order``: to SAP; ``shop_note``/``shop_complete``: back to the shop),
+        measured from the order's job creation (its first delivery or event)."""
+
+    @abc.abstractmethod
+    async def events_for(self, correlation_id: str, limit: int = 200) -> list[OutboxEvent]:
+        """Outbox events of one order (by correlation id), oldest first (ops views)."""
 
     # -- events outbox -------------------------------------------------------------------
     @abc.abstractmethod

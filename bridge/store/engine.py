@@ -17,6 +17,7 @@ from bridge.store import program as p
 from bridge.store.base import (
     AcceptOutcome,
     Attempt,
+    AuditEntry,
     DeadLetter,
     DeadLetterRow,
     InboundDelivery,
@@ -305,4 +306,39 @@ class ProgramStore(Store, abc.ABC):
 
     async def pending_work(self) -> int:
         result: int = await self._read(p.pending_work())
+        return result
+
+    # -- operations audit ----------------------------------------------------------------
+    async def append_audit(
+        self,
+        actor: str,
+        role: str,
+        action: str,
+        target: str,
+        detail: Mapping[str, Any],
+        order_id: int | None = None,
+    ) -> AuditEntry:
+        result: AuditEntry = await self._write(
+            p.append_audit(actor, role, action, target, detail, order_id, self.clock())
+        )
+        return result
+
+    async def list_audit(
+        self, order_id: int | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> list[AuditEntry]:
+        result: list[AuditEntry] = await self._read(p.list_audit(order_id, after_seq, limit))
+        return result
+
+    async def replay_audited(self, id: int | None, actor: str, role: str, via: str) -> list[int]:
+        result: list[int] = await self._write(p.replay_audited(id, actor, role, via, self.clock()))
+        if result:
+            self.job_signal.notify(len(result))
+        return result
+
+    async def ops_figures(self, since: float) -> dict[str, Any]:
+        result: dict[str, Any] = await self._read(p.ops_figures(since, self.clock()))
+        return result
+
+    async def events_for(self, correlation_id: str, limit: int = 200) -> list[OutboxEvent]:
+        result: list[OutboxEvent] = await self._read(p.events_for(correlation_id, limit))
         return result

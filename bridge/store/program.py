@@ -16,8 +16,10 @@ from typing import Any, Literal, TypeVar
 
 from bridge.store import sql
 from bridge.store.base import (
+    GENESIS_HASH,
     AcceptOutcome,
     Attempt,
+    AuditEntry,
     DeadLetter,
     DeadLetterRow,
     InboundDelivery,
@@ -27,6 +29,8 @@ from bridge.store.base import (
     OutboxEvent,
     QuarantineEntry,
     Snapshot,
+    audit_hash,
+    canonical_json,
     modified_epoch,
 )
 from bridge.store.errors import InvalidDelivery, LeaseLost, StoreError
@@ -53,6 +57,8 @@ Program = Generator[Query, Any, Any]
 
 #: advisory-lock class ids (PostgreSQL ``pg_advisory_xact_lock(class, key)``)
 ORDER_LOCK_CLASS = 7401
+#: serialises appenders of the operations audit chain (one chain per schema)
+AUDIT_LOCK_CLASS = 7402
 MIGRATION_LOCK_KEY = 740_100_001
 
 
@@ -840,3 +846,127 @@ def pending_work() -> Program:
     )
     unpublished = yield Query("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL", (), "value")
     return int(jobs) + int(unpublished)
+
+
+# -- operations audit (hash chain) ---------------------------------------------------------
+AUDIT_COLUMNS = "seq, at, actor, role, action, target, order_id, detail, prev_hash, hash"
+
+
+def to_audit(r: Row) -> AuditEntry:
+    return AuditEntry(
+        seq=int(r[0]),
+        at=float(r[1]),
+        actor=r[2],
+        role=r[3],
+        action=r[4],
+        target=r[5],
+        order_id=None if r[6] is None else int(r[6]),
+        detail_json=r[7],
+        prev_hash=r[8],
+        hash=r[9],
+    )
+
+
+def append_audit(
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    detail: Mapping[str, Any],
+    order_id: int | None,
+    now: float,
+) -> Program:
+    """Chain one entry to the newest: the advisory lock (PostgreSQL) or the writer lock
+    (SQLite) makes concurrent appenders take turns, so no two entries share a ``seq``."""
+    yield Query("SELECT pg_advisory_xact_lock($1, 0)", (AUDIT_LOCK_CLASS,), "exec", pg_only=True)
+    last = yield Query("SELECT seq, hash FROM ops_audit ORDER BY seq DESC LIMIT 1", (), "one")
+    seq, prev = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
+    text = canonical_json(dict(detail))
+    digest = audit_hash(seq, now, actor, role, action, target, order_id, text, prev)
+    yield Query(
+        f"INSERT INTO ops_audit ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        (seq, now, actor, role, action, target, order_id, text, prev, digest),
+    )
+    return AuditEntry(seq, now, actor, role, action, target, order_id, text, prev, digest)
+
+
+def list_audit(order_id: int | None, after_seq: int, limit: int) -> Program:
+    if order_id is None:
+        rows = yield Query(
+            f"SELECT {AUDIT_COLUMNS} FROM ops_audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+            (after_seq, limit),
+            "all",
+        )
+    else:
+        rows = yield Query(
+            f"SELECT {AUDIT_COLUMNS} FROM ops_audit WHERE order_id = $3 AND seq > $1 "
+            "ORDER BY seq LIMIT $2",
+            (after_seq, limit, order_id),
+            "all",
+        )
+    return [to_audit(r) for r in rows]
+
+
+def replay_audited(id: int | None, actor: str, role: str, via: str, now: float) -> Program:
+    """A replay and its audit entries commit together: no replay without its who/when."""
+    if id is None:
+        rows = yield Query(
+            "SELECT id, order_id FROM dead_letters WHERE replayed_at IS NULL ORDER BY id",
+            (),
+            "all",
+        )
+    else:
+        rows = yield Query("SELECT id, order_id FROM dead_letters WHERE id = $1", (id,), "all")
+    replayed: list[int] = []
+    for dl_id, order_id in rows:
+        ok = yield from replay_dead_letter(int(dl_id), now)
+        if ok:
+            replayed.append(int(dl_id))
+            yield from append_audit(
+                actor,
+                role,
+                "dlq.replay",
+                f"dead_letter:{int(dl_id)}",
+                {"via": via, "dead_letter": int(dl_id), "all": id is None},
+                int(order_id),
+                now,
+            )
+    return replayed
+
+
+#: ledger ops whose completion ends a time-to-acknowledge: SAP took the order, and the
+#: shop was told (order note with the SAP document number, or status completed)
+TTA_OPS = {"create_order": "sap", "shop_note": "shop", "shop_complete": "shop"}
+
+
+def ops_figures(since: float, now: float) -> Program:
+    unpublished = yield Query(
+        "SELECT MIN(created_at) FROM outbox WHERE published_at IS NULL", (), "value"
+    )
+    due = yield Query(
+        "SELECT MIN(run_at) FROM jobs WHERE status IN ('pending', 'retrying') AND run_at <= $1",
+        (now,),
+        "value",
+    )
+    rows = yield Query(
+        "SELECT l.op, l.updated_at - j.created_at, l.updated_at FROM sync_ledger l "
+        "JOIN jobs j ON j.order_id = l.order_id "
+        "WHERE l.status = 'done' AND l.updated_at > $1 "
+        "AND l.op IN ('create_order', 'shop_note', 'shop_complete') ORDER BY l.updated_at",
+        (since,),
+        "all",
+    )
+    return {
+        "oldest_unpublished_at": None if unpublished is None else float(unpublished),
+        "oldest_due_at": None if due is None else float(due),
+        "tta": [(str(r[0]), max(0.0, float(r[1])), float(r[2])) for r in rows],
+    }
+
+
+def events_for(correlation_id: str, limit: int) -> Program:
+    rows = yield Query(
+        f"SELECT {sql.OUTBOX_COLUMNS} FROM outbox WHERE correlation_id = $1 ORDER BY seq LIMIT $2",
+        (correlation_id, limit),
+        "all",
+    )
+    return [to_event(r) for r in rows]

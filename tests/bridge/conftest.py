@@ -11,10 +11,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.ingress.app import create_ingress_app, make_ingress
 from bridge.metrics import Metrics
+from bridge.ops.auth import OPERATOR, OpsAuth, OpsToken
 from bridge.store import Store, open_store
 
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "sapchaos-secret"
+#: the operator token of ``ingress_client`` (``/ops`` needs one; see bridge.ops.auth)
+OPS_TOKEN = "test-operator-token-0123456789"
+OPS_HEADERS = {"Authorization": f"Bearer {OPS_TOKEN}"}
+
+
+def ops_auth() -> OpsAuth:
+    return OpsAuth([OpsToken("tester", OPERATOR, OPS_TOKEN)])
 
 
 async def drop_schema(schema: str) -> None:
@@ -59,6 +67,15 @@ async def sqlite_store(sqlite_dsn: str) -> AsyncIterator[Store]:
 @pytest.fixture
 async def ingress_client(sqlite_store: Store) -> AsyncIterator[TestClient]:
     ingress = make_ingress(sqlite_store, (SECRET, "older-secret"), 4096, Metrics())
-    app = create_ingress_app(ingress)
-    async with TestClient(TestServer(app)) as client:
+    app = create_ingress_app(ingress, ops_auth=ops_auth())
+    async with TestClient(TestServer(app), headers=OPS_HEADERS) as client:
         yield client
+
+
+def runtime_ops_headers(rt: object) -> dict[str, str]:
+    """The bearer header of a running ``BridgeRuntime``'s operator token (generated at
+    start when the config names none)."""
+    source = getattr(rt, "ops_tokens", None)
+    assert source is not None, "the runtime has no ingress (no /ops)"
+    token = next(t.token for t in source.tokens if t.role == OPERATOR)
+    return {"Authorization": f"Bearer {token}"}

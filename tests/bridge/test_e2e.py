@@ -237,9 +237,12 @@ async def test_permanent_line_reject_dlq_on_hold_note_and_replay_once(store_dsn:
             # the fix: the item is released in SAP; then replay through the ops API
             async with st.http.delete(st.sap_admin("faults/frozen")) as r:
                 assert r.status == 204
-            async with st.http.post(f"{rt.url}/ops/dlq/{dl.id}/replay") as r:
+            from tests.bridge.conftest import runtime_ops_headers
+
+            ops = runtime_ops_headers(rt)
+            async with st.http.post(f"{rt.url}/ops/dlq/{dl.id}/replay", headers=ops) as r:
                 assert r.status == 200
-            async with st.http.post(f"{rt.url}/ops/dlq/{dl.id}/replay") as r:
+            async with st.http.post(f"{rt.url}/ops/dlq/{dl.id}/replay", headers=ops) as r:
                 assert r.status == 409  # a second replay is refused, harmlessly
             await settle(st, rt)
             assert await st.sap_orders_by_key() == {f"wc:{oid}:order": 1}

@@ -211,8 +211,10 @@ async def test_out_of_range_ids_are_client_errors_not_500s(tmp_path: Any) -> Non
     store = await open_store(f"sqlite:///{tmp_path / 'b.db'}")
     try:
         ingress = make_ingress(store, ("s3cret",), 1 << 20, Metrics())
-        app = create_ingress_app(ingress)
-        async with TestClient(TestServer(app)) as client:
+        from tests.bridge.conftest import OPS_HEADERS, ops_auth
+
+        app = create_ingress_app(ingress, ops_auth=ops_auth())
+        async with TestClient(TestServer(app), headers=OPS_HEADERS) as client:
             body = json.dumps({"id": 2**63, "status": "pending"}).encode()
             resp = await client.post(
                 "/webhooks/woocommerce",

@@ -95,7 +95,9 @@ async def test_reject_goes_to_dlq_then_replay_creates_once(sqlite_dsn: str) -> N
         assert (await m.rt.shop.get_order(int(order["id"])))["status"] == "on-hold"  # type: ignore[union-attr,call-overload]
         import aiohttp
 
-        async with aiohttp.ClientSession() as http:
+        from tests.bridge.conftest import runtime_ops_headers
+
+        async with aiohttp.ClientSession(headers=runtime_ops_headers(m.rt)) as http:
             listed = await (await http.get(f"{m.rt.url}/ops/dlq")).json()
             assert [d["id"] for d in listed["dead_letters"]] == [dl.id]
             shown = await (await http.get(f"{m.rt.url}/ops/dlq/{dl.id}")).json()
