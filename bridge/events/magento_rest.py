@@ -18,7 +18,7 @@ import aiohttp
 
 from bridge.shop.client import ShopError
 
-__all__ = ["MagentoRestClient", "updated_filter"]
+__all__ = ["MagentoRestClient", "keyset_filter", "updated_filter"]
 
 _SC = "searchCriteria"
 
@@ -36,6 +36,21 @@ def updated_filter(since: str, page: int, page_size: int) -> dict[str, str]:
         f"{_SC}[pageSize]": str(page_size),
         f"{_SC}[currentPage]": str(page),
     }
+
+
+def keyset_filter(second: str, exclude: frozenset[int], page_size: int) -> dict[str, str]:
+    """The query string of "the first ``page_size`` orders updated at or after ``second``
+    whose ``entity_id`` is not in ``exclude``, sorted by ``updated_at`` then ``entity_id``"
+    (the reconciler's keyset read: always ``currentPage=1``; filter groups AND)."""
+    q = updated_filter(second, 1, page_size)
+    q[f"{_SC}[sortOrders][1][field]"] = "entity_id"
+    q[f"{_SC}[sortOrders][1][direction]"] = "ASC"
+    if exclude:
+        f = f"{_SC}[filter_groups][1][filters][0]"
+        q[f"{f}[field]"] = "entity_id"
+        q[f"{f}[value]"] = ",".join(str(i) for i in sorted(exclude))
+        q[f"{f}[condition_type]"] = "nin"
+    return q
 
 
 @dataclass
@@ -90,3 +105,12 @@ class MagentoRestClient:
             raise ShopError(200, "magento_error", "orders search did not return an object")
         items = [o for o in data.get("items") or [] if isinstance(o, dict)]
         return items, int(data.get("total_count") or 0)
+
+    async def orders_keyset(
+        self, second: str, exclude: frozenset[int], page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """The first page of orders updated at or after ``second`` minus ``exclude``."""
+        data = await self.get("orders", keyset_filter(second, exclude, page_size))
+        if not isinstance(data, dict):
+            raise ShopError(200, "magento_error", "orders search did not return an object")
+        return [o for o in data.get("items") or [] if isinstance(o, dict)]

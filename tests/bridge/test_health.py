@@ -91,8 +91,15 @@ class _FailingReader:
         raise self.exc
 
 
+class _NoCursorStore:
+    """Only what a pass touches before its first read: no saved keyset cursor."""
+
+    async def get_reconcile_cursor(self, name: str) -> None:
+        return None
+
+
 async def _one_pass(exc: BaseException) -> tuple[ShopReconciler, list[MutableMapping[str, Any]]]:
-    rec = ShopReconciler(cast(Any, None), _FailingReader(exc), interval_s=0.05)
+    rec = ShopReconciler(cast(Any, _NoCursorStore()), _FailingReader(exc), interval_s=0.05)
     with capture_logs() as logs:
         task = asyncio.create_task(rec.run())
         await asyncio.sleep(0.02)
