@@ -134,12 +134,16 @@ class AckTracker:
 
     # -- the polling loop -------------------------------------------------------------
     def _run(self) -> None:
+        last_warned: dict[str, float] = {}
         while True:
             started = time.time()
             try:
                 self.tick(started)
             except Exception as exc:  # keep tracking through network trouble
-                log.warning("ack poll failed: %s", exc)
+                text = f"{type(exc).__name__}: {exc}"[:300]
+                if started - last_warned.get(text, 0.0) >= 10.0:  # once per 10 s per cause
+                    last_warned[text] = started
+                    log.warning("ack poll failed: %s", text)
             gevent.sleep(max(0.01, self.opts.tta_poll - (time.time() - started)))
 
     def tick(self, now: float) -> None:
