@@ -193,6 +193,8 @@ class SLError(Exception):
         self.code = code
         self.message = message
         self.name = name
+        #: extra response headers (``Allow`` on a 405)
+        self.headers: dict[str, str] | None = None
 
     @classmethod
     def of(cls, kind_name: str, /, **fields: Any) -> SLError:

@@ -7,6 +7,7 @@ at ``/__admin/openapi.json``); a test checks the file matches this builder.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,15 @@ def build_openapi() -> dict[str, Any]:
         "security": [],
         "responses": {"200": {"description": "{dropped: n}"}},
     }
+    for path in ("/ping/", "/ping/node"):
+        paths[path] = {
+            "get": {
+                "summary": "Health check answered by the load balancer (/ping/) or a node (/ping/node)",
+                "security": [],
+                "responses": {"200": {"description": "{message: pong, sender, timestamp}"}},
+            }
+        }
+    _finish_paths(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -350,6 +360,55 @@ def build_openapi() -> dict[str, Any]:
         "paths": paths,
         "x-root": root,
     }
+
+
+_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REQUEST_CONFIG = (
+    {
+        "name": "B1S-PageSize",
+        "in": "header",
+        "required": False,
+        "description": "page size of this request (0 = all in one page); wins over Prefer",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+    },
+    {
+        "name": "B1S-CaseInsensitive",
+        "in": "header",
+        "required": False,
+        "description": "true: string comparisons in $filter ignore case",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    },
+)
+
+
+def _finish_paths(paths: dict[str, Any]) -> None:
+    """Declare every path template (``{DocEntry}``, ``{CardCode}``…) as a path parameter,
+    add the per-request configuration headers to collection reads, and list the 401 that
+    every ``/b1s`` operation behind a session can answer."""
+    for path, item in paths.items():
+        names = _TEMPLATE.findall(path)
+        if names:
+            item["parameters"] = [
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999}
+                    if name == "DocEntry"
+                    else {"type": "string", "minLength": 1, "maxLength": 50},
+                }
+                for name in names
+            ]
+        if not path.startswith("/b1s/") or path.endswith("/Login"):
+            continue
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            op["responses"].update(
+                {k: v for k, v in _error_responses(401).items() if k not in op["responses"]}
+            )
+            if method == "get" and not names and not path.endswith("$count"):
+                op.setdefault("parameters", []).extend(_REQUEST_CONFIG)
 
 
 def write(path: Path | None = None) -> Path:

@@ -29,12 +29,20 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HTTP_ERRORS = {
     404: lambda req, exc: SLError.of("resource_not_found", segment=req.path[:80]),
-    405: lambda req, exc: SLError.of(
-        "method_not_allowed", method=req.method, segment=req.path[:80]
+    405: lambda req, exc: with_allow(
+        SLError.of("method_not_allowed", method=req.method, segment=req.path[:80]),
+        sorted(getattr(exc, "allowed_methods", ()) or ()),
     ),
     413: lambda req, exc: SLError.of("request_too_large"),
     415: lambda req, exc: SLError.of("unsupported_media_type", content_type=req.content_type),
 }
+
+
+def with_allow(err: SLError, methods: list[str]) -> SLError:
+    """A 405 names the methods the resource does allow (RFC 9110 §15.5.6)."""
+    if methods:
+        err.headers = {"Allow": ", ".join(methods)}
+    return err
 
 
 def error_answer(request: web.Request, exc: Exception, log: Any) -> web.StreamResponse:

@@ -142,6 +142,28 @@ def prefers_no_content(request: web.Request) -> bool:
     return "return-no-content" in prefer or "return=minimal" in prefer
 
 
+def allowed_methods(tail: str) -> list[str]:
+    """The methods fakesap serves on one ``/b1s/vN/<tail>`` resource."""
+    if tail in ("Login", "Logout"):
+        return ["POST"]
+    if tail == "":
+        return ["GET"]
+    try:
+        name, key_text, rest = split_resource(tail)
+    except SLError:
+        return []
+    if name not in ENTITY_SETS:
+        return []
+    documents = name in DOCUMENT_SETS
+    if key_text is None:
+        if rest == "$count":
+            return ["GET"]
+        return ["GET", "POST"] if documents and not rest else ["GET"] if not rest else []
+    if rest:
+        return ["POST"] if rest in ACTIONS and documents else []
+    return ["DELETE", "GET", "PATCH"] if documents else ["GET"]
+
+
 class SlHandlers:
     """Handlers bound to one ``FakeSap``."""
 
@@ -209,6 +231,18 @@ class SlHandlers:
 
     # ---- dispatch -------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        """Route one ``/b1s`` request; a 405 carries ``Allow`` naming what the resource
+        does accept (RFC 9110), as any HTTP server in front of the SL would."""
+        try:
+            return await self._dispatch(request)
+        except SLError as err:
+            if err.name == "method_not_allowed":
+                allowed = allowed_methods(request.match_info.get("tail", ""))
+                if allowed:
+                    err.headers = {"Allow": ", ".join(allowed)}
+            raise
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         version: ODataVersion = "v2" if request.match_info["version"] == "v2" else "v1"
         tail = request.match_info.get("tail", "")
         method = request.method

@@ -101,7 +101,9 @@ def entity_json(
 
 
 def error_response(err: SLError, version: ODataVersion) -> web.Response:
-    return json_response(error_body(err.code, err.message, version), status=err.status)
+    return json_response(
+        error_body(err.code, err.message, version), status=err.status, headers=err.headers
+    )
 
 
 def service_root(request: web.Request, version: ODataVersion) -> str:
