@@ -26,12 +26,11 @@ from bridge.store.base import Store
 
 #: row ids and limits are SQL BIGINTs; anything larger cannot name a row
 MAX_SQL_INT = 2**63 - 1
-PRINCIPAL_KEY = "ops_principal"
+PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("ops_principal", Principal)
 
 
 def principal_of(request: web.Request) -> Principal:
-    principal: Principal = request[PRINCIPAL_KEY]
-    return principal
+    return request[PRINCIPAL_KEY]
 
 
 def masked_for(request: web.Request) -> bool:

@@ -131,7 +131,7 @@ async def order_view(store: Store, order_id: int, masked: bool) -> dict[str, Any
             "total": snap.payload.get("total") or snap.payload.get("grand_total"),
             "payload": payload,
         }
-    return {
+    view = {
         "order_id": order_id,
         "correlation_id": ref.correlation_id,
         "snapshot": snapshot,
@@ -163,3 +163,5 @@ async def order_view(store: Store, order_id: int, masked: bool) -> dict[str, Any
             for e in events
         ],
     }
+    # errors and details quote SAP and the shop (a partner's e-mail in an SL message…)
+    return mask_personal(view) if masked else view
