@@ -169,6 +169,70 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _run(serve)
 
 
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """``bridge reconcile --last N``: the shop's newest orders against SAP (a report)."""
+    from bridge.reconcile_report import dumps, reconcile_last, render_table
+    from bridge.sap.client import ServiceLayerClient
+    from bridge.sap.errors import SLFailure
+    from bridge.shop.client import ShopError, WooClient
+
+    if args.last < 1 or args.last > 100_000:
+        print("bridge reconcile: --last must be between 1 and 100000", file=sys.stderr)
+        return 2
+    cfg = _config(args)
+    show_bar = not args.json and (args.progress or sys.stderr.isatty())
+    reports: list[Any] = []
+
+    async def body(store: Any) -> int:
+        sap = ServiceLayerClient(
+            cfg.sap_base_url,
+            cfg.sap_company,
+            cfg.sap_user,
+            cfg.sap_password,
+            cfg.sap_connect_timeout_s,
+            cfg.sap_total_timeout_s,
+            cfg.sap_concurrency,
+            duplicate_markers=cfg.sap_duplicate_markers,
+        )
+        shop = WooClient(
+            cfg.shop_base_url, cfg.shop_consumer_key, cfg.shop_consumer_secret, cfg.shop_timeout_s
+        )
+        try:
+            async with sap, shop:
+                reports.append(
+                    await reconcile_last(
+                        store,
+                        shop,
+                        sap,
+                        args.last,
+                        requeue=not args.no_requeue,
+                        progress=_progress_bar if show_bar else None,
+                    )
+                )
+        except (ShopError, SLFailure, OSError, TimeoutError) as exc:
+            print(f"bridge reconcile: cannot read the shop or SAP: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    rc = _run(lambda: _with_store(args, body))
+    if rc or not reports:
+        return rc or 1
+    report = reports[0]
+    if args.report:
+        Path(args.report).write_text(dumps(report) + "\n", encoding="utf-8")
+    print(dumps(report) if args.json else render_table(report, args.problems))
+    return 0 if report.clean or not args.strict else 3
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     async def body(store: Any) -> int:
         applied = await store.migrate()
@@ -521,6 +585,20 @@ def register(sub: Any) -> None:
     )
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_subscribe)
+
+    rc = bsub.add_parser(
+        "reconcile", help="compare the shop's last N orders with SAP; re-enqueue what SAP lacks"
+    )
+    _common(rc)
+    rc.add_argument("--last", type=int, default=100, help="how many of the newest orders")
+    _env_flag(rc, "--sap-url", "sap_url", "Service Layer root")
+    _env_flag(rc, "--shop-url", "shop_url", "shop base URL")
+    rc.add_argument("--report", help="also write the JSON report to this file")
+    rc.add_argument("--problems", action="store_true", help="table: only rows needing action")
+    rc.add_argument("--no-requeue", action="store_true", help="report only; enqueue nothing")
+    rc.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+    rc.add_argument("--strict", action="store_true", help="exit 3 when any mismatch remains")
+    rc.set_defaults(func=cmd_reconcile)
 
     m = bsub.add_parser("migrate", help="apply store migrations")
     _common(m)
