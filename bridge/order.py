@@ -31,6 +31,24 @@ def parse_wc_datetime(value: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+#: sane bounds (``bridge.contract``): a number beyond these is no shop's order but a bug or
+#: an attack (``"1e308"``, a quantity of 10^12) — a validation error, quarantined with the
+#: reason, never a SAP document. A line of a million units or an amount of a thousand
+#: million is already far beyond any web shop.
+MAX_QUANTITY = 1_000_000
+MAX_AMOUNT = Decimal("1000000000")
+
+
+def _sane_amount(v: Decimal) -> Decimal:
+    if not v.is_finite():
+        raise ValueError("amount is not a finite number")
+    if abs(v) > MAX_AMOUNT:
+        raise ValueError(f"amount {v} is beyond any shop order (limit {MAX_AMOUNT})")
+    if v != v.quantize(Decimal("0.000001")):
+        raise ValueError(f"amount {v} has more than 6 decimals")
+    return v
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -38,11 +56,13 @@ class _Model(BaseModel):
 class LineItem(_Model):
     id: int = 0
     sku: str = Field(min_length=1)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     total: Decimal
     total_tax: Decimal = Decimal("0")
     tax_class: str = ""
     name: str = ""
+
+    _amounts = field_validator("total", "total_tax")(_sane_amount)
 
 
 class ShippingLine(_Model):
@@ -50,6 +70,8 @@ class ShippingLine(_Model):
     method_id: str = ""
     total: Decimal
     total_tax: Decimal = Decimal("0")
+
+    _amounts = field_validator("total", "total_tax")(_sane_amount)
 
 
 class FeeLine(_Model):
@@ -59,6 +81,8 @@ class FeeLine(_Model):
     tax_status: str = "taxable"
     total: Decimal
     total_tax: Decimal = Decimal("0")
+
+    _amounts = field_validator("total", "total_tax")(_sane_amount)
 
 
 class RefundRef(_Model):
@@ -87,6 +111,8 @@ class OrderPayload(_Model):
     shipping_lines: list[ShippingLine] = Field(default_factory=list)
     fee_lines: list[FeeLine] = Field(default_factory=list)
     refunds: list[RefundRef] = Field(default_factory=list)
+
+    _amounts = field_validator("total")(_sane_amount)
 
     @field_validator("number", mode="before")
     @classmethod
