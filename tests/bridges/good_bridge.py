@@ -261,9 +261,12 @@ class ServiceLayer:
         self.vat_by_rate: dict[Decimal, str] = {}
 
     async def login(self) -> None:
-        async with self.http.post(f"{self.url}/Login", json=self.login_body) as r:
-            if r.status != 200:
-                raise SapError(r.status, await r.text(), ambiguous=False)
+        try:
+            async with self.http.post(f"{self.url}/Login", json=self.login_body) as r:
+                if r.status != 200:
+                    raise SapError(r.status, await r.text(), ambiguous=r.status >= 500)
+        except (ClientError, TimeoutError) as exc:
+            raise SapError(0, f"login: {type(exc).__name__}: {exc}", ambiguous=True) from None
         self.logged_in = True
 
     async def call(self, method: str, path: str, body: Any = None) -> Any:
@@ -355,6 +358,23 @@ def vat_group(sl: ServiceLayer, order: dict[str, Any], taxes: list[dict[str, Any
     return sl.vat_by_rate[Decimal(0)]
 
 
+def line(sl: ServiceLayer, order: dict[str, Any], li: dict[str, Any]) -> dict[str, Any]:
+    """One document line. With VAT-inclusive shop prices the gross unit price is booked
+    (PriceAfterVAT), so SAP derives net and VAT from the gross as the shop did; a net
+    LineTotal would let SAP recompute the VAT and miss the shop's total by a cent."""
+    out: dict[str, Any] = {"ItemCode": li["sku"], "Quantity": li["quantity"]}
+    total = Decimal(str(li.get("total") or 0)).quantize(CENT)
+    if order.get("prices_include_tax"):
+        gross = total + Decimal(str(li.get("total_tax") or 0)).quantize(CENT)
+        out["PriceAfterVAT"] = float(
+            (gross / Decimal(li["quantity"])).quantize(Decimal("0.000001"))
+        )
+    else:
+        out["LineTotal"] = float(total)
+    out["VatGroup"] = vat_group(sl, order, li.get("taxes") or [])
+    return out
+
+
 def sap_order(sl: ServiceLayer, order: dict[str, Any], card_code: str) -> dict[str, Any]:
     def money(v: Any) -> float:
         # the SL reads amounts as JSON numbers (Edm.Double); the cent-rounded value is exact
@@ -368,15 +388,7 @@ def sap_order(sl: ServiceLayer, order: dict[str, Any], card_code: str) -> dict[s
         "NumAtCard": str(order.get("number") or order["id"]),
         "U_IdemKey": f"wc:{order['id']}:order",
         "Comments": f"WooCommerce order {order.get('number') or order['id']}",
-        "DocumentLines": [
-            {
-                "ItemCode": li["sku"],
-                "Quantity": li["quantity"],
-                "LineTotal": money(li.get("total")),
-                "VatGroup": vat_group(sl, order, li.get("taxes") or []),
-            }
-            for li in order.get("line_items") or []
-        ],
+        "DocumentLines": [line(sl, order, li) for li in order.get("line_items") or []],
     }
     expenses = [
         {
@@ -516,6 +528,8 @@ class Bridge:
             await self.create(order)
 
     async def create(self, order: dict[str, Any]) -> None:
+        if not self.sl.vat_by_rate:  # master data, read once SAP is reachable
+            await self.sl.load_vat_groups()
         oid = int(order["id"])
         key = f"wc:{oid}:order"
         led = self.store.ledger(oid)
@@ -616,12 +630,6 @@ async def serve(cfg: argparse.Namespace) -> None:
     shop_http = ClientSession(timeout=ClientTimeout(total=10.0))
     sl = ServiceLayer(sap_http, cfg.sap_url, cfg.sap_company, cfg.sap_user, cfg.sap_password)
     bridge = Bridge(cfg, store, sl, Shop(shop_http, cfg.shop_url, cfg.shop_key, cfg.shop_secret))
-    while not sl.vat_by_rate:
-        try:
-            await sl.load_vat_groups()
-        except SapError as exc:
-            log("sap_not_ready", error=str(exc)[:200])
-            await asyncio.sleep(1.0)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post("/{tail:.*}", bridge.webhook)
     runner = web.AppRunner(app, access_log=None)
