@@ -202,7 +202,9 @@ def run_up(args: argparse.Namespace) -> int:
                 if env_file is not None:
                     write_env_file(env_file, env_values(stack))
                 print_banner(stack, sys.stdout, env_file)
+                watch = asyncio.create_task(_watch_bridge(stack, stop))
                 await stop.wait()
+                watch.cancel()
                 print("stopping", flush=True)
         except (StackError, BridgeProcessError, BrokerError) as exc:
             return _fail(str(exc))
@@ -211,6 +213,24 @@ def run_up(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(main())
     return 0
+
+
+async def _watch_bridge(stack: Any, stop: asyncio.Event, every_s: float = 0.5) -> None:
+    """Say once on stderr when the bridge child process exits on its own (the rest keeps
+    running: the emulators' ground truth stays readable)."""
+    proc = stack.bridge_proc
+    if proc is None:
+        return
+    while not stop.is_set():
+        if not proc.running:
+            print(
+                f"sapchaos up: the bridge exited with code {proc.exit_code}; "
+                f"see {stack.bridge_log}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        await asyncio.sleep(every_s)
 
 
 def _fail(message: str) -> int:

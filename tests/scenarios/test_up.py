@@ -204,3 +204,24 @@ def test_up_bad_placeholder_and_busy_port_are_one_line_errors(tmp_path: Path) ->
     assert r.returncode == 1, r.stdout
     assert f"fakeshop cannot listen on 127.0.0.1:{base + 1}" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_up_with_a_bridge_command_reports_when_it_dies(tmp_path: Path) -> None:
+    cmd = f"exec {sys.executable} -m http.server {{bridge_port}} --bind 127.0.0.1"
+    proc, lines = start_up(tmp_path, "--bridge-cmd", cmd)
+    try:
+        text = "\n".join(lines)
+        banner = next(line for line in lines if line.startswith("bridge    port"))
+        pid = int(banner.split("pid ")[1].split(",")[0])
+        assert "the shop delivers webhooks to http://127.0.0.1:" in text
+        os.kill(pid, signal.SIGKILL)
+        assert proc.stderr is not None
+        seen = []
+        for _ in range(100):  # JSON warning lines may come first
+            seen.append(proc.stderr.readline())
+            if "the bridge exited" in seen[-1]:
+                break
+        assert "the bridge exited with code -9" in seen[-1], seen
+    finally:
+        assert stop(proc) == 0
+    assert list((tmp_path / "tmp").iterdir()) == []
