@@ -38,8 +38,14 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _seed_tag(report: Mapping[str, Any]) -> str:
+    """``[seed=N]``; empty for a judgement of someone else's run (``oracle judge`` has no seed)."""
+    seed = report.get("seed")
+    return "" if seed is None else f"[seed={seed}]"
+
+
 def _suite_name(report: Mapping[str, Any]) -> str:
-    return f"{PACKAGE}.{report.get('scenario', '?')}[seed={report.get('seed', '?')}]"
+    return f"{PACKAGE}.{report.get('scenario', '?')}{_seed_tag(report)}"
 
 
 def _case(suite: ET.Element, report: Mapping[str, Any], name: str, time_s: float) -> ET.Element:
@@ -48,7 +54,7 @@ def _case(suite: ET.Element, report: Mapping[str, Any], name: str, time_s: float
         "testcase",
         {
             "classname": f"{PACKAGE}.{report.get('scenario', '?')}",
-            "name": f"{name}[seed={report.get('seed', '?')}]",
+            "name": f"{name}{_seed_tag(report)}",
             "time": f"{time_s:.3f}",
         },
     )

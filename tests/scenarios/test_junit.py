@@ -109,3 +109,13 @@ def test_old_reports_without_new_fields_and_xml_escaping(tmp_path: Path) -> None
 def test_no_reports_is_an_empty_but_valid_document(tmp_path: Path) -> None:
     root = _write(tmp_path, [])
     assert root.tag == "testsuites" and root.get("tests") == "0" and not list(root)
+
+
+def test_judgement_without_seed_has_plain_names(tmp_path: Path) -> None:
+    rep = passing_report()
+    rep["seed"] = None
+    rep["scenario"] = "oracle-judge"
+    root = _write(tmp_path, [rep])
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("name") == "sapchaos.oracle-judge"
+    assert [c.get("name") for c in suite.iter("testcase")][0] == "invariant:no_lost_order"
