@@ -118,4 +118,4 @@ def test_judgement_without_seed_has_plain_names(tmp_path: Path) -> None:
     root = _write(tmp_path, [rep])
     suite = root.find("testsuite")
     assert suite is not None and suite.get("name") == "sapchaos.oracle-judge"
-    assert [c.get("name") for c in suite.iter("testcase")][0] == "invariant:no_lost_order"
+    assert next(c.get("name") for c in suite.iter("testcase")) == "invariant:no_lost_order"
