@@ -168,6 +168,7 @@ ERRORS: dict[str, ErrorKind] = {
         ),
         ErrorKind("invalid_filter", 400, -1000, "Invalid $filter: {detail}"),
         ErrorKind("invalid_query_option", 400, -1000, "Invalid query option {option}: {detail}"),
+        ErrorKind("invalid_batch", 400, -1000, "Invalid batch request: {detail}"),
         ErrorKind("invalid_header", 400, -1000, "Invalid value '{value}' of header {header}"),
         ErrorKind("method_not_allowed", 405, -1000, "Method {method} is not allowed on {segment}"),
         ErrorKind("request_too_large", 413, -1000, "Request body too large"),

@@ -71,6 +71,13 @@ class GroupCommit:
         """The future of the batch holding the changes made so far (None: nothing pending)."""
         return self._pending.done if self._pending is not None else None
 
+    def discard(self) -> None:
+        """Forget what is pending (a rolled-back ``$batch`` change set): nothing of it may
+        reach the file. Requests waiting on it are released."""
+        batch, self._pending = self._pending, None
+        if batch is not None and batch.done is not None and not batch.done.done():
+            batch.done.set_result(None)
+
     def flush(self) -> None:
         """Write whatever is pending now (before a wipe, a master-data write or close)."""
         if self._pending is not None:

@@ -19,6 +19,7 @@ from fakesap.documents.builder import HEADER_ALLOWED
 from fakesap.documents.payments import PAYMENT_ALLOWED
 from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS
 from fakesap.errors import ODataVersion, SLError
+from fakesap.http.batch import BatchHandler
 from fakesap.http.cookies import sl_cookies
 from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
 from fakesap.http.request_config import request_config
@@ -144,7 +145,7 @@ def prefers_no_content(request: web.Request) -> bool:
 
 def allowed_methods(tail: str) -> list[str]:
     """The methods fakesap serves on one ``/b1s/vN/<tail>`` resource."""
-    if tail in ("Login", "Logout"):
+    if tail in ("Login", "Logout", "$batch"):
         return ["POST"]
     if tail == "":
         return ["GET"]
@@ -173,6 +174,7 @@ class SlHandlers:
         self._last_purge = state.clock()
         self._fields: dict[str, frozenset[str]] = {}
         self._paths: dict[str, str] = {}  # at most the document sets under v1 and v2
+        self.batch = BatchHandler(self)
 
     # ---- sessions -------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> Session:
@@ -255,6 +257,17 @@ class SlHandlers:
             if method != "POST":
                 raise SLError.of("method_not_allowed", method=method, segment=tail)
             return await self.logout(request, session)
+        if tail == "$batch":
+            if method != "POST":
+                raise SLError.of("method_not_allowed", method=method, segment=tail)
+            return await self.batch.handle(request, version)
+        return await self.route(request, version, tail)
+
+    async def route(
+        self, request: web.Request, version: ODataVersion, tail: str
+    ) -> web.StreamResponse:
+        """Serve an authenticated request for one resource (also a ``$batch`` part's GET)."""
+        method = request.method
         if tail == "":
             if method != "GET":
                 raise SLError.of("method_not_allowed", method=method, segment=f"b1s/{version}")
