@@ -206,8 +206,10 @@ class OpsAuth:
 
 def same_origin(request: web.Request) -> bool:
     """False when the browser says the request comes from another site: ``Sec-Fetch-Site``
-    other than same-origin/none, or an ``Origin`` whose host differs from ``Host``. A
-    request with neither header (curl, the CLI) is not a browser's cross-site request."""
+    other than same-origin/none, or an ``Origin`` whose host differs from ``Host``.
+    ``Origin: null`` (privacy-sensitive contexts) counts only when ``Sec-Fetch-Site``
+    vouches for the same origin. A request with neither header (curl, the CLI) is not a
+    browser's cross-site request."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
         return False
@@ -215,7 +217,7 @@ def same_origin(request: web.Request) -> bool:
     if origin is None:
         return True
     if origin == "null":
-        return False
+        return site is not None
     parts = urlsplit(origin)
     return bool(parts.netloc) and parts.netloc.lower() == request.host.lower()
 

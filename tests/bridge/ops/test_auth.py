@@ -161,3 +161,17 @@ async def test_quarantined_body_is_masked_for_read_only(ops: OpsApp) -> None:
     assert len(listed["quarantine"]) == 2
     newest = await (await ops.client.get(f"/ops/quarantine/{qid + 1}", headers=RO)).json()
     assert "hidden for the read-only role" in newest["body"]
+
+
+async def test_origin_null_is_trusted_only_with_sec_fetch_site(ops: OpsApp) -> None:
+    """Chromium sends ``Origin: null`` on some same-origin form posts; a sandboxed foreign
+    frame sends it too, without ``Sec-Fetch-Site: same-origin``."""
+    dl = await dead_order(ops.store, 505)
+    c = ops.client
+    resp = await c.post(f"/ops/dlq/{dl}/replay", headers={**OP, "Origin": "null"})
+    assert resp.status == 403
+    resp = await c.post(
+        f"/ops/dlq/{dl}/replay",
+        headers={**OP, "Origin": "null", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert resp.status == 200
