@@ -54,3 +54,23 @@ def test_toxiproxy_routes_point_at_compose_services() -> None:
         assert host in services, p
     names = {p["name"] for p in proxies}
     assert {"bridge_to_sap", "bridge_to_shop", "shop_to_bridge"} <= names
+
+
+def test_published_ports_are_bound_to_loopback() -> None:
+    """Shared-host safety: nothing is published on every interface by default."""
+    for name, service in _compose()["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+
+
+def test_postgres_needs_a_password_from_the_env_file() -> None:
+    services = _compose()["services"]
+    env = services["postgres"]["environment"]
+    assert "POSTGRES_HOST_AUTH_METHOD" not in env
+    assert env["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name, service in services.items():
+        dsn = (service.get("environment") or {}).get("SAPCHAOS_BRIDGE_STORE_DSN")
+        if dsn:
+            assert ":${POSTGRES_PASSWORD}@" in dsn, name
+    example = (ROOT / "deploy" / "sapchaos.env.example").read_text()
+    assert "POSTGRES_PASSWORD=\n" in example  # no password shipped
