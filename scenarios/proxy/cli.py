@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from typing import Any
@@ -63,11 +64,21 @@ async def _run(args: argparse.Namespace) -> int:
     )
     try:
         await server.start()
-    except (OSError, ValueError) as exc:
-        print(f"cannot start: {exc}")
+    except OSError as exc:
+        # asyncio wraps bind errors in a long sentence; the errno's text is the cause
+        reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+        if server.started:  # listening; the populate file could not be read
+            print(f"proxy: --config {config}: {reason}", file=sys.stderr)
+            await server.stop()
+        else:
+            print(f"proxy: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a populate file that is not JSON
+        print(f"proxy: --config {config}: {exc}", file=sys.stderr)
+        await server.stop()
         return 1
     except ApiError as exc:
-        print(f"cannot populate from {config}: {exc.message}")
+        print(f"proxy: --config {config}: {exc.message}", file=sys.stderr)
         await server.stop()
         return 1
     loop = asyncio.get_running_loop()

@@ -56,6 +56,11 @@ class EmbeddedToxiproxy:
         self.log = get_logger("proxy")
 
     @property
+    def started(self) -> bool:
+        """True once the API listens (and until ``stop``)."""
+        return self._runner is not None
+
+    @property
     def url(self) -> str:
         if self._runner is None:
             raise RuntimeError("EmbeddedToxiproxy is not started")

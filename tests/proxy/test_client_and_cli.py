@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -157,3 +158,30 @@ def test_negative_splice_after_is_one_clear_line(capsys: pytest.CaptureFixture[s
     args = parser.parse_args(["proxy", "serve", "--splice-after", "-1"])
     assert args.func(args) == 2
     assert capsys.readouterr().err == "proxy: --splice-after must be 0 or more bytes\n"
+
+
+def test_serve_errors_are_one_line_naming_the_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = parser.parse_args(["proxy", "serve", "--port", str(port), "--loop", "asyncio"])
+        assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert err == f"proxy: cannot listen on 127.0.0.1:{port}: address already in use\n"
+
+    missing = tmp_path / "nope.json"
+    args = parser.parse_args(["proxy", "serve", "--port", "0", "--config", str(missing)])
+    assert args.func(args) == 1
+    assert capsys.readouterr().err == f"proxy: --config {missing}: no such file or directory\n"
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "x"}]')
+    args = parser.parse_args(["proxy", "serve", "--port", "0", "--config", str(bad)])
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert err == f"proxy: --config {bad}: missing required field: upstream at proxy 1\n"
