@@ -139,3 +139,44 @@ async def test_lost_reply_after_committed_changeset(start_sl: StartSL) -> None:
     assert status == 502  # what the client sees: a gateway error
     truth = await sl.admin("documents")
     assert [d["DocEntry"] for d in truth["documents"]] == [1]  # committed, answer lost
+
+
+def test_b1sl_python_batch_client_changeset() -> None:
+    """The third-party b1sl-python client's batch builder against fakesap: a change set
+    of two orders is applied; one with a bad CardCode takes its sibling down with it."""
+    from b1sl.b1sl import entities
+    from b1sl.b1sl.client import B1Client
+    from b1sl.b1sl.config import B1Config
+
+    from .live import live_fakesap
+
+    en: Any = entities  # pydantic models with SL aliases (no mypy plugin)
+
+    def new_order(card: str) -> Any:
+        line = en.DocumentLine(ItemCode="TSH-RED-M", Quantity=1, WarehouseCode="01")
+        return en.Order(CardCode=card, DocDueDate="2026-11-30", DocumentLines=[line])
+
+    with live_fakesap() as live:
+        cfg = B1Config(
+            base_url=live.base, username="manager", password="manager", company_db="SBODEMOES"
+        )
+        with B1Client(cfg, version="v2") as b1:
+            with b1.batch() as batch:
+                with batch.changeset():
+                    batch.orders.create(new_order("C10011"))
+                    batch.orders.create(new_order("C10012"))
+                results = batch.execute()
+            assert [r.status for r in results] == [201, 201]
+            assert [r.data["DocEntry"] for r in results] == [1, 2]
+            assert sorted(live.state.docs["Orders"]) == [1, 2]
+            failed: object = None
+            try:
+                with b1.batch() as batch:
+                    with batch.changeset():
+                        batch.orders.create(new_order("C10011"))
+                        batch.orders.create(new_order("NOPE"))
+                    failed = batch.execute()
+            except Exception as exc:  # the client may raise for the failed change set
+                failed = exc
+            assert failed is not None
+            assert sorted(live.state.docs["Orders"]) == [1, 2]  # nothing of it committed
