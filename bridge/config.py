@@ -89,6 +89,13 @@ class BridgeConfig:
     # shop reconciler (part of the poller role): heals lost webhooks; 0 = off
     reconcile_interval_s: float = 30.0
     reconcile_lookback_s: float = 3600.0
+    #: the cursor's own second is always re-read; this much before it too (commit lag)
+    reconcile_overlap_s: float = 1.0
+    # webhook watch (with the reconciler): disabled/paused/missing subscriptions are
+    # reported and, when webhook_reactivate, re-activated; 0 = off
+    webhook_watch_interval_s: float = 60.0
+    webhook_reactivate: bool = True
+    webhook_watch_topics: tuple[str, ...] = ("order.created", "order.updated")
     #: which shop API reconciliation reads: "woocommerce", "magento" or "auto"
     shop_api: str = "auto"
     #: Magento integration bearer token (``/rest/V1``; Magento mode)

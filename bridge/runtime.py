@@ -42,6 +42,7 @@ from sapchaos.logs import get_logger
 
 if TYPE_CHECKING:
     from bridge.events import MagentoSubscriber, OutboxRelay
+    from bridge.shop.watcher import WebhookWatcher
 
 log = get_logger("bridge.runtime")
 
@@ -60,6 +61,7 @@ class BridgeRuntime:
     poller: Poller | None = None
     refresher: Refresher | None = None
     reconciler: ShopReconciler | None = None
+    webhook_watch: WebhookWatcher | None = None
     #: readiness checks of the roles this runtime runs (``/readyz``)
     readiness: Readiness | None = None
     _health_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -156,8 +158,15 @@ class BridgeRuntime:
                 cfg.reconcile_interval_s,
                 cfg.reconcile_lookback_s,
                 clock=self.clock,
+                overlap_s=cfg.reconcile_overlap_s,
             )
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconciler"))
+            if (
+                cfg.webhook_watch_interval_s > 0
+                and self.reconciler.reader.kind == "woocommerce"
+                and (cfg.webhook_delivery_url or "ingress" in roles)
+            ):
+                self._start_webhook_watch()
         if "relay" in roles or "subscriber" in roles:
             self._start_events(roles)
         self._add_checks(roles)
@@ -251,6 +260,27 @@ class BridgeRuntime:
                 asyncio.create_task(self.subscriber.run(self.events_stop), name="subscriber")
             )
 
+    def _start_webhook_watch(self) -> None:
+        """The bridge's own webhook subscriptions: reported and re-activated when the shop
+        disabled them (``bridge.shop.watcher``)."""
+        from bridge.shop.watcher import WatcherMetrics, WebhookWatcher
+
+        cfg = self.config
+        assert self.shop is not None
+        # without a configured URL: this process's ingress, on the port it really bound
+        url = cfg.webhook_delivery_url or cfg.replace(port=self.port).delivery_url()
+        self.webhook_watch = WebhookWatcher(
+            self.shop,
+            url,
+            cfg.webhook_secrets[0],
+            cfg.webhook_watch_topics,
+            cfg.webhook_watch_interval_s,
+            cfg.webhook_reactivate,
+            WatcherMetrics(self.metrics.registry),
+            clock=self.clock,
+        )
+        self._tasks.append(asyncio.create_task(self.webhook_watch.run(), name="webhook-watch"))
+
     def _magento_reader(self) -> MagentoReader:
         from bridge.events.magento_rest import MagentoRestClient
 
@@ -326,6 +356,7 @@ class BridgeRuntime:
             "relay": self.relay.stats() if self.relay else None,
             "subscriber": self.subscriber.stats() if self.subscriber else None,
             "reconciler": self.reconciler.stats() if self.reconciler else None,
+            "webhooks_watch": self.webhook_watch.stats() if self.webhook_watch else None,
             "readiness": self.readiness.report() if self.readiness else None,
         }
 
@@ -341,6 +372,8 @@ class BridgeRuntime:
             self.poller.stop.set()
         if self.reconciler is not None:
             self.reconciler.stop.set()
+        if self.webhook_watch is not None:
+            self.webhook_watch.stop.set()
         self._health_stop.set()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=5)
