@@ -392,8 +392,38 @@ async def _bridge_dlq_replay(ctx: ActionContext, _p: Mapping[str, Any], _label: 
     port = getattr(env, "bridge_port", None)
     if port is None:
         raise RuntimeError("bridge_dlq_replay needs the bridge's port (stack.env)")
-    await ctx.admin("POST", f"http://127.0.0.1:{port}/ops/dlq/replay-all")
+    url = f"http://127.0.0.1:{port}/ops/dlq/replay-all"
+    token = _reference_ops_token(getattr(env, "state_dir", None))
+    if token is None:
+        await ctx.admin("POST", url)
+        return None
+    # /ops needs the operator token the reference bridge wrote into the run's state folder
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, headers={"Authorization": f"Bearer {token}"}) as resp,
+    ):
+        if resp.status >= 400:
+            raise RuntimeError(f"POST {url} → {resp.status}: {await resp.text()}")
     return None
+
+
+def _reference_ops_token(state_dir: Any) -> str | None:
+    """The operator token ``sapchaos bridge serve`` generated in the run's state folder
+    (``bridge.ops.auth``), or None when there is no such file."""
+    import json
+    from pathlib import Path
+
+    from bridge.ops.auth import OPERATOR, TOKEN_FILE_NAME
+
+    if state_dir is None:
+        return None
+    path = Path(state_dir) / TOKEN_FILE_NAME
+    if not path.is_file():
+        return None
+    tokens = json.loads(path.read_text("utf-8")).get("tokens", [])
+    return next((str(t["token"]) for t in tokens if t.get("role") == OPERATOR), None)
 
 
 def _validate_crash_loop(p: Mapping[str, Any]) -> list[ParamError]:
