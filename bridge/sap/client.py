@@ -30,7 +30,7 @@ from bridge.sap.errors import (
     classify_status,
     odata_quote,
 )
-from sapchaos.logs import get_logger
+from sapchaos.logs import correlation_id, get_logger
 
 log = get_logger("bridge.sap")
 
@@ -160,6 +160,9 @@ class ServiceLayerClient:
         if params:
             url += "?" + "&".join(f"{k}={quote(v, safe=',()$')}" for k, v in params.items())
         hdrs = dict(headers)
+        cid = correlation_id.get()
+        if cid is not None:  # the order this call is for, as the bridge's logs name it
+            hdrs["X-Correlation-ID"] = cid
         if self._cookies:
             hdrs["Cookie"] = self._cookie_header()
         data = None

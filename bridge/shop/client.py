@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bridge.shop.oauth import basic_header, oauth_params
+from sapchaos.logs import correlation_id
 
 
 class ShopError(Exception):
@@ -85,6 +86,9 @@ class WooClient:
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json;charset=utf-8"
+        cid = correlation_id.get()
+        if cid is not None:  # the order this call is for, as the bridge's logs name it
+            headers["X-Correlation-ID"] = cid
         try:
             async with self._session.request(method, url, data=data, headers=headers) as resp:
                 raw = await resp.read()
