@@ -143,6 +143,10 @@ class BridgeConfig:
     # TLS on the bridge's own listener (PEM files); both or neither
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    #: certificate checks on calls to SAP and the shop: "auto" (verify, except toward a
+    #: loopback address), "true" or "false"; ``tls_ca_file`` adds a private CA (PEM)
+    tls_verify: str = "auto"
+    tls_ca_file: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_s <= self.sap_total_timeout_s:
@@ -157,6 +161,8 @@ class BridgeConfig:
             raise ValueError("at least one webhook secret is required")
         if self.shop_api not in SHOP_APIS:
             raise ValueError(f"shop_api must be one of {SHOP_APIS}, got {self.shop_api!r}")
+        if self.tls_verify not in ("auto", "true", "false"):
+            raise ValueError(f"tls_verify must be auto, true or false, got {self.tls_verify!r}")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("tls_cert_file and tls_key_file go together (give both or neither)")
 

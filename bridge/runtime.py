@@ -35,6 +35,7 @@ from bridge.reconciler import MagentoReader, ShopReader, ShopReconciler, WooRead
 from bridge.sap.client import ServiceLayerClient
 from bridge.shop.client import WooClient
 from bridge.store import Store, open_store
+from bridge.tls import client_ssl
 from bridge.worker.deps import WorkerDeps
 from bridge.worker.loop import Worker
 from sapchaos.catalog import load_catalog
@@ -112,9 +113,14 @@ class BridgeRuntime:
             cfg.sap_total_timeout_s,
             cfg.sap_concurrency,
             duplicate_markers=cfg.sap_duplicate_markers,
+            ssl=client_ssl(cfg.sap_base_url, cfg.tls_verify, cfg.tls_ca_file),
         )
         self.shop = WooClient(
-            cfg.shop_base_url, cfg.shop_consumer_key, cfg.shop_consumer_secret, cfg.shop_timeout_s
+            cfg.shop_base_url,
+            cfg.shop_consumer_key,
+            cfg.shop_consumer_secret,
+            cfg.shop_timeout_s,
+            ssl=client_ssl(cfg.shop_base_url, cfg.tls_verify, cfg.tls_ca_file),
         )
         await self.sap.start()
         await self.shop.start()

@@ -56,7 +56,7 @@ class ServiceLayerClient:
     base_url: str
     company: str
     user: str
-    password: str
+    password: str = field(repr=False)
     connect_timeout_s: float = 5.0
     total_timeout_s: float = 30.0
     concurrency: int = 8
@@ -64,6 +64,8 @@ class ServiceLayerClient:
     clock: Callable[[], float] = time.monotonic
     #: SL codes / message fragments of the site's uniqueness refusal (``DuplicateRefused``)
     duplicate_markers: tuple[str, ...] = DEFAULT_DUPLICATE_MARKERS
+    #: aiohttp ``ssl=``: True verifies certificates (``bridge.tls.client_ssl`` decides)
+    ssl: Any = field(default=True, repr=False)
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
     _cookies: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _login_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
@@ -88,7 +90,7 @@ class ServiceLayerClient:
             self._session = aiohttp.ClientSession(
                 timeout=timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                connector=aiohttp.TCPConnector(limit=self.concurrency * 2),
+                connector=aiohttp.TCPConnector(limit=self.concurrency * 2, ssl=self.ssl),
             )
             self._sem = asyncio.Semaphore(self.concurrency)
 

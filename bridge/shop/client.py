@@ -40,9 +40,11 @@ class WooClient:
 
     base_url: str
     consumer_key: str
-    consumer_secret: str
+    consumer_secret: str = field(repr=False)
     timeout_s: float = 15.0
     clock: Callable[[], float] = time.time
+    #: aiohttp ``ssl=``: True verifies certificates (``bridge.tls.client_ssl`` decides)
+    ssl: Any = field(default=True, repr=False)
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
     async def __aenter__(self) -> WooClient:
@@ -55,7 +57,8 @@ class WooClient:
     async def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s)
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                connector=aiohttp.TCPConnector(ssl=self.ssl),
             )
 
     async def close(self) -> None:
