@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "scenarios.proxy.cli",  # proxy serve
     "scenarios.loadtest",  # load (Locust + oracle)
     "scenarios.oracle_cli",  # oracle judge
+    "scenarios.bench_cli",  # bench (load/bench.py: every speed figure, one table)
 )
 
 
