@@ -81,6 +81,22 @@ def build_openapi() -> dict[str, Any]:
             "responses": {"204": {"description": "ended"}, **_error_responses(401)},
         }
     }
+    paths["/b1s/v1/$metadata"] = {
+        "get": {
+            "summary": "EDMX (v1: OData v3 CSDL; v2: OData v4 CSDL) with entity sets, keys, properties, actions and UDFs",
+            "responses": {"200": {"description": "application/xml"}},
+        }
+    }
+    paths["/b1s/v1/$batch"] = {
+        "post": {
+            "summary": "OData batch (multipart/mixed) with all-or-nothing change sets; 202 with one part per request or change set",
+            "parameters": [_prefer("odata.continue-on-error → keep going after a failed part")],
+            "requestBody": {
+                "content": {"multipart/mixed": {"schema": {"type": "string"}}},
+            },
+            "responses": {"202": {"description": "multipart/mixed"}, **_error_responses(400)},
+        }
+    }
     doc_sets = [*DOCUMENT_KINDS, *PAYMENT_SETS]
     for es in doc_sets:
         key = "{DocEntry}"

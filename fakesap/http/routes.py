@@ -40,6 +40,7 @@ from fakesap.odata import (
     parse_query,
     project,
 )
+from fakesap.odata.metadata import build_metadata
 from fakesap.sessions import Session
 
 #: bodies are JSON whatever the header says (``curl -d`` sends form-urlencoded to the real
@@ -145,6 +146,8 @@ def prefers_no_content(request: web.Request) -> bool:
 
 def allowed_methods(tail: str) -> list[str]:
     """The methods fakesap serves on one ``/b1s/vN/<tail>`` resource."""
+    if tail == "$metadata":
+        return ["GET"]
     if tail in ("Login", "Logout", "$batch"):
         return ["POST"]
     if tail == "":
@@ -173,6 +176,8 @@ class SlHandlers:
         self.route_id = f".node{state.config.route_node}"
         self._last_purge = state.clock()
         self._fields: dict[str, frozenset[str]] = {}
+        self._fields_of: object = state.udfs
+        self._md_of: object = state.md
         self._paths: dict[str, str] = {}  # at most the document sets under v1 and v2
         self.batch = BatchHandler(self)
 
@@ -268,6 +273,14 @@ class SlHandlers:
     ) -> web.StreamResponse:
         """Serve an authenticated request for one resource (also a ``$batch`` part's GET)."""
         method = request.method
+        if tail == "$metadata":
+            if method != "GET":
+                raise SLError.of("method_not_allowed", method=method, segment=tail)
+            return web.Response(
+                text=build_metadata(self.state, version),
+                content_type="application/xml",
+                charset="utf-8",
+            )
         if tail == "":
             if method != "GET":
                 raise SLError.of("method_not_allowed", method=method, segment=f"b1s/{version}")
@@ -319,6 +332,9 @@ class SlHandlers:
 
     def fields(self, entity_set: str) -> frozenset[str]:
         """Property names a query may use (unknown ones are refused, as the SL does)."""
+        if self._fields_of is not self.state.udfs or self._md_of is not self.state.md:
+            self._fields.clear()  # a master-data upload changed UDFs or columns
+            self._fields_of, self._md_of = self.state.udfs, self.state.md
         known = self._fields.get(entity_set)
         if known is None:
             state = self.state
