@@ -41,11 +41,18 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class BreakerPolicy:
-    """Per-endpoint circuit breaker: open after N consecutive failures, probe after a pause."""
+    """Per-endpoint circuit breaker: open when, over the last ``window_s``, at least
+    ``failure_threshold`` calls failed and either every call of the window failed or, with
+    at least ``min_calls`` calls, at least ``failure_rate`` of them did (so a total outage
+    opens it after a few calls, random errors at a modest rate never do); probe after a
+    pause."""
 
     failure_threshold: int = 5
     open_s: float = 5.0
     half_open_max_calls: int = 1
+    failure_rate: float = 0.5
+    window_s: float = 10.0
+    min_calls: int = 20
 
 
 @dataclass(frozen=True)

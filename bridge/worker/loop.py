@@ -34,6 +34,9 @@ log = get_logger("bridge.worker")
 
 #: a job never runs more steps than this in one claim (guards against a planning loop)
 MAX_STEPS_PER_CLAIM = 12
+#: step → the Service Layer endpoint it writes a ledger intent for before calling; the loop
+#: asks that endpoint's breaker first (``Breaker.admits``), so no intent precedes a refusal
+INTENT_ENDPOINTS = {"create_order": "POST Orders"}
 
 
 @dataclass
@@ -215,6 +218,14 @@ class Worker:
             step = next_step(order, ledger, ref.prefix)
             if step is None:
                 await store.complete_job(lease)
+                return
+            endpoint = INTENT_ENDPOINTS.get(step.name)
+            if endpoint is not None and not self.deps.breakers.get(endpoint).admits():
+                # open breaker: give the job back before the step writes its ledger intent
+                # (an intent makes the next try pay a lookup in SAP first)
+                self.deps.metrics.retries.labels("breaker_open").inc()
+                retry_in = self.deps.breakers.get(endpoint).retry_in()
+                await store.release_job(lease, self.deps.clock() + max(retry_in, 0.05))
                 return
             ctx = StepContext(self.deps, lease, order, ledger, snap.payload, ref)
             try:
