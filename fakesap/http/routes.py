@@ -10,8 +10,10 @@ import json
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
+from multidict import MultiDict
 
 from fakesap.backend import ENTITY_SETS, FakeSap
 from fakesap.documents.actions import ACTIONS
@@ -22,7 +24,7 @@ from fakesap.errors import ODataVersion, SLError
 from fakesap.http.batch import BatchHandler
 from fakesap.http.cookies import sl_cookies
 from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
-from fakesap.http.request_config import request_config
+from fakesap.http.request_config import RequestConfig, request_config
 from fakesap.http.wire import (
     JSON_CONTENT_TYPE,
     collection_body,
@@ -40,6 +42,8 @@ from fakesap.odata import (
     parse_query,
     project,
 )
+from fakesap.odata.apply import parse_apply, result_columns, run_apply
+from fakesap.odata.errors import QueryError
 from fakesap.odata.metadata import build_metadata
 from fakesap.sessions import Session
 
@@ -356,6 +360,8 @@ class SlHandlers:
     def collection(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
         asked = request_config(request, self.state.config)
         page_size = asked.page_size
+        if "$apply" in request.query:
+            return self.aggregated(request, name, version, asked)
         opts = parse_query(
             request.query,
             version,
@@ -375,6 +381,48 @@ class SlHandlers:
         )
         applied = asked.preference_applied
         return entities_response(body, headers={"Preference-Applied": applied} if applied else None)
+
+    def aggregated(
+        self, request: web.Request, name: str, version: ODataVersion, asked: RequestConfig
+    ) -> web.Response:
+        """A collection read with ``$apply``: ``$filter`` narrows the rows first, the
+        transformations run, then ``$orderby``/``$skip``/``$top``/``$select`` and server
+        paging work on the aggregated rows (their names are the group properties and
+        aliases)."""
+        query = request.query
+        if len(query.getall("$apply")) > 1:
+            raise QueryError("$apply", "$apply is given more than once")
+        fields = self.fields(name)
+        steps = parse_apply(
+            query["$apply"], version, fields, case_insensitive=asked.case_insensitive
+        )
+        pre_params = {"$filter": query["$filter"]} if "$filter" in query else {}
+        pre = parse_query(
+            pre_params, version, fields=fields, case_insensitive=asked.case_insensitive
+        )
+        rows: list[dict[str, Any]] = self.state.list_entities(name)
+        if pre.filter is not None:
+            rows = [row for row in rows if pre.filter(row)]
+        out = run_apply(rows, steps)
+        rest = MultiDict((k, v) for k, v in query.items() if k not in ("$apply", "$filter"))
+        post = parse_query(rest, version, asked.page_size, fields=result_columns(steps, fields))
+        result = apply_query(out, post, asked.page_size)
+        link = None
+        if result.next_skip is not None:
+            link = next_link(name, post, result.next_skip)
+            extra = "$apply=" + quote(query["$apply"], safe="'(),/:$")
+            if pre.filter_text is not None:
+                extra += "&$filter=" + quote(pre.filter_text, safe="'(),/:")
+            link = link.replace("?", f"?{extra}&", 1)
+        body = collection_body(
+            service_root(request, version),
+            name,
+            result.rows,
+            version,
+            result.total if post.count else None,
+            link,
+        )
+        return entities_response(body)
 
     def count(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
         asked = request_config(request, self.state.config)
