@@ -6,14 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from b1sl.b1sl.models.base import B1Model
+from pydantic import ConfigDict
 
 from .conftest import StartSL
 from .live import live_fakesap
 from .sl_client import SL, order
 
 
-class Row(BaseModel):
+class Row(B1Model):
     """Any SL row (b1sl-python validates each row through a pydantic model)."""
 
     model_config = ConfigDict(extra="allow")
