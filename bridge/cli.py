@@ -113,8 +113,23 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def _run(fn: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    return asyncio.run(fn())
+def _run(fn: Callable[[], Coroutine[Any, Any, int]], loop: str = "asyncio") -> int:
+    """Run ``fn`` on the stdlib loop, or on uvloop (``loop`` auto: when installed)."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if loop != "asyncio":
+        try:
+            import uvloop
+
+            factory = uvloop.new_event_loop
+        except ImportError:
+            if loop == "uvloop":
+                print(
+                    "error: --loop uvloop: uvloop is not installed (pip install 'sapchaos[fast]')",
+                    file=sys.stderr,
+                )
+                return 2
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(fn())
 
 
 async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int:
@@ -130,15 +145,11 @@ async def _with_store(args: argparse.Namespace, body: Callable[[Any], Awaitable[
 def cmd_serve(args: argparse.Namespace) -> int:
     from bridge.health import role_warnings
     from bridge.ingress.app import tune_gc_for_serving
-    from bridge.ops.startup import default_secret_warning
     from bridge.runtime import BridgeRuntime
 
     cfg = _config(args)
     for warning in role_warnings(cfg.roles, cfg.reconcile_interval_s):
         print(f"warning: {warning}", file=sys.stderr, flush=True)
-    secret_warning = default_secret_warning(cfg)
-    if secret_warning:
-        print(f"warning: {secret_warning}", file=sys.stderr, flush=True)
 
     async def serve() -> int:
         stop = asyncio.Event()
@@ -166,7 +177,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             await stop.wait()
         return 0
 
-    return _run(serve)
+    return _run(serve, args.loop)
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -565,6 +576,12 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--worker-id", help="lease owner name (default host:pid)")
     s.add_argument("--seed", type=int, default=0, help="seed for retry jitter")
+    s.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default), or the stdlib loop",
+    )
     s.set_defaults(func=cmd_serve)
 
     w = bsub.add_parser(
