@@ -117,3 +117,9 @@ class Metrics:
             buckets=TTA_BUCKETS,
             registry=r,
         )
+        self.webhooks_disabled = Gauge(
+            "bridge_shop_webhooks_disabled",
+            "The bridge's shop webhooks that are not active (WooCommerce disables them "
+            "after repeated delivery failures)",
+            registry=r,
+        )

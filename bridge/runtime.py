@@ -88,7 +88,11 @@ class BridgeRuntime:
         return f"{scheme}://{self.config.host}:{self.port}"
 
     async def __aenter__(self) -> BridgeRuntime:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # a refused setting (TLS file, tokens file) leaks no session
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -134,7 +138,15 @@ class BridgeRuntime:
             await self._start_ingress()
         if "worker" in roles:
             catalog = load_catalog(cfg.catalog_path)
-            mapping = MappingContext(catalog, cfg.due_days, cfg.guest_card_code)
+            mapping = MappingContext(
+                catalog,
+                cfg.due_days,
+                cfg.guest_card_code,
+                contract=cfg.contract_version,
+                shipping_as=cfg.shipping_as,
+                shipping_item_code=cfg.shipping_item_code,
+                national_id_policy=cfg.national_id_policy,
+            )
             base_id = cfg.worker_id or f"{socket.gethostname()}:{os.getpid()}"
             for i in range(cfg.workers):
                 deps = WorkerDeps(
@@ -207,6 +219,13 @@ class BridgeRuntime:
             cfg.ingress_deadline_s,
             self.ops_auth,
         )
+        watch = None
+        if cfg.shop_kind() == "woocommerce":
+            from bridge.ops.routes import FIGURES_KEY
+            from bridge.ops.webhooks_watch import WebhookWatch
+
+            watch = WebhookWatch(self.shop, cfg.delivery_url())
+            app[FIGURES_KEY].webhooks = watch.status
         if cfg.sap_callback_secret:
             assert self.sap is not None
             observer = Poller(
@@ -225,6 +244,8 @@ class BridgeRuntime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1]) if sockets else cfg.port
+        if watch is not None:  # the URL the shop delivers to, now that the port is known
+            watch.delivery_url = cfg.replace(port=self.port).delivery_url()
 
     def _start_events(self, roles: set[str]) -> None:
         """The MQTT roles (``bridge.events``): the outbox relay and the Magento subscriber,

@@ -15,10 +15,12 @@ import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bridge.config import BridgeConfigError
+
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
-class TlsConfigError(ValueError):
+class TlsConfigError(BridgeConfigError):
     """A certificate or key that cannot be used; the message names the file."""
 
 

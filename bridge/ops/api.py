@@ -134,7 +134,6 @@ def add_api_routes(
         if extra_stats is not None:
             extra = extra_stats()
             out["breakers"] = extra.get("breakers")
-            out["webhooks"] = extra.get("webhooks")
         return web.json_response(out)
 
     async def show_order(request: web.Request) -> web.Response:

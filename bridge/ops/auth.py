@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bridge.config import BridgeConfigError
+
 READ_ONLY = "read-only"
 OPERATOR = "operator"
 ROLES = (READ_ONLY, OPERATOR)
@@ -40,7 +42,7 @@ SESSION_TTL_S = 8 * 3600.0
 TOKEN_FILE_NAME = "bridge-ops-tokens.json"
 
 
-class TokenFileError(ValueError):
+class TokenFileError(BridgeConfigError):
     """A tokens file that cannot be used; the message names the file and the cause."""
 
 

@@ -61,7 +61,8 @@ LIVE_JS = """
       var open = Object.entries(f.breakers||{}).filter(function(e){
         return e[1] && e[1].state && e[1].state !== 'closed';}).map(function(e){return e[0];});
       show('fig-breakers', open.length ? open.join(', ') + ' open' : 'all closed');
-      var wh = f.webhooks; show('fig-webhooks', wh ? wh.disabled : 'n/a');
+      var wh = f.webhooks;
+      show('fig-webhooks', !wh ? 'n/a' : (wh.disabled === null ? 'unknown' : wh.disabled));
       show('fig-at', new Date(f.at*1000).toISOString().slice(11,19));
     }catch(e){}
   }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ class Figures:
     metrics: Metrics
     clock: Callable[[], float] = time.time
     since: float = field(default=0.0)
+    #: the shop's webhooks as ``WebhookWatch.status`` reports them (WooCommerce mode)
+    webhooks: Callable[[], Awaitable[dict[str, Any]]] | None = None
     last: dict[str, Any] = field(default_factory=dict)
     _recent: deque[float] = field(default_factory=deque)
     _tta: dict[str, deque[float]] = field(
@@ -71,6 +73,9 @@ class Figures:
         while self._recent and self._recent[0] < now - WINDOW_S:
             self._recent.popleft()
         m.processed_per_minute.set(len(self._recent))
+        hooks = await self.webhooks() if self.webhooks is not None else None
+        if hooks is not None and hooks.get("disabled") is not None:
+            m.webhooks_disabled.set(hooks["disabled"])
         self.last = {
             "at": now,
             "jobs": jobs,
@@ -84,6 +89,7 @@ class Figures:
             "consume_lag_s": round(consume_lag, 3),
             "tta_sap": _percentiles(self._tta["sap"]),
             "tta_shop": _percentiles(self._tta["shop"]),
+            "webhooks": hooks,
         }
         return self.last
 
