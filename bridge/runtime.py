@@ -81,6 +81,9 @@ class BridgeRuntime:
     #: the ops tokens and where they came from (``generated``: ``ops_tokens.path``)
     ops_tokens: TokenSource | None = None
     ops_auth: OpsAuth | None = None
+    #: the separate health/metrics listener's port (``metrics_port`` ≥ 0)
+    metrics_port: int | None = None
+    _probe_runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -244,6 +247,15 @@ class BridgeRuntime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1]) if sockets else cfg.port
+        if cfg.metrics_port >= 0:
+            from bridge.ops.routes import probe_app
+
+            self._probe_runner = web.AppRunner(probe_app(app), access_log=None)
+            await self._probe_runner.setup()
+            probe = web.TCPSite(self._probe_runner, cfg.metrics_host, cfg.metrics_port)
+            await probe.start()
+            bound = getattr(probe._server, "sockets", None) or []
+            self.metrics_port = int(bound[0].getsockname()[1]) if bound else cfg.metrics_port
         if watch is not None:  # the URL the shop delivers to, now that the port is known
             watch.delivery_url = cfg.replace(port=self.port).delivery_url()
 
@@ -421,6 +433,9 @@ class BridgeRuntime:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._probe_runner is not None:
+            await self._probe_runner.cleanup()
+            self._probe_runner = None
         if self.sap is not None:
             await self.sap.close()
         if self.shop is not None:

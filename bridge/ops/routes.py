@@ -79,3 +79,18 @@ def add_ops(
 
     app.router.add_get("/metrics", metrics_view)
     return figures
+
+
+#: what a separate probe listener serves (``metrics_port``): health and metrics, no ``/ops``
+PROBE_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
+
+
+def probe_app(main: web.Application) -> web.Application:
+    """An app with only the main app's health and metrics handlers, for a listener of its
+    own (an internal interface or port the monitoring scrapes, apart from the public one)."""
+    app = web.Application()
+    for route in main.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        if route.method == "GET" and info.get("path") in PROBE_PATHS:
+            app.router.add_get(str(info["path"]), route.handler)
+    return app
