@@ -72,6 +72,9 @@ class Breaker:
     opened_at: float = 0.0
     in_flight_probes: int = 0
     opens: int = 0
+    #: failures in a row (any success resets it): a dead endpoint under heavy traffic
+    #: opens the breaker in ``max(failure_threshold, min_calls)`` calls, not half a window
+    consecutive: int = 0
     window: Window = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +122,7 @@ class Breaker:
         if self.state is BreakerState.HALF_OPEN:
             if ok:  # the probe got through: a fresh start
                 self.state = BreakerState.CLOSED
+                self.consecutive = 0
                 self.window.clear()
             else:
                 self._open()
@@ -127,11 +131,14 @@ class Breaker:
         if self.state is BreakerState.OPEN:
             return  # a call admitted before the breaker opened: already judged
         self.window.add(self.clock(), ok)
+        self.consecutive = 0 if ok else self.consecutive + 1
         w, p = self.window, self.policy
         if ok or w.failures < p.failure_threshold:
             return
-        if w.failures == w.calls or (
-            w.calls >= p.min_calls and w.failures >= p.failure_rate * w.calls
+        if (
+            w.failures == w.calls
+            or self.consecutive >= max(p.failure_threshold, p.min_calls)
+            or (w.calls >= p.min_calls and w.failures >= p.failure_rate * w.calls)
         ):
             self._open()
 
@@ -141,6 +148,7 @@ class Breaker:
         self.state = BreakerState.OPEN
         self.opened_at = self.clock()
         self.in_flight_probes = 0
+        self.consecutive = 0
         self.window.clear()
 
     def release_probe(self) -> None:

@@ -43,9 +43,9 @@ class RetryPolicy:
 class BreakerPolicy:
     """Per-endpoint circuit breaker: open when, over the last ``window_s``, at least
     ``failure_threshold`` calls failed and either every call of the window failed or, with
-    at least ``min_calls`` calls, at least ``failure_rate`` of them did (so a total outage
-    opens it after a few calls, random errors at a modest rate never do); probe after a
-    pause."""
+    at least ``min_calls`` calls, at least ``failure_rate`` of them did, or the last
+    ``max(failure_threshold, min_calls)`` calls all failed (so a total outage opens it after
+    a few calls, random errors at a modest rate never do); probe after a pause."""
 
     failure_threshold: int = 5
     open_s: float = 5.0

@@ -35,19 +35,34 @@ def test_an_outage_opens_it_after_threshold_failures_even_at_one_call_per_second
     assert b.state is BreakerState.OPEN and b.opens == 1 and now[0] == 5
 
 
-def test_an_outage_after_healthy_traffic_opens_it_once_half_the_window_failed() -> None:
+def test_an_outage_after_healthy_traffic_opens_it_after_min_calls_failures_in_a_row() -> None:
+    now = [0.0]
+    b = Breaker(BreakerPolicy(failure_threshold=5, min_calls=20), clock=lambda: now[0])
+    for i in range(2000):  # 10 s of healthy traffic at 200 calls/s fill the window
+        now[0] = i / 200
+        b.record(True)
+    calls = 0
+    while b.allow():
+        now[0] = 10 + calls / 200
+        b.record(False)
+        calls += 1
+    # 20 failures in a row, a tenth of a second: not half a window of waiting
+    assert b.state is BreakerState.OPEN and calls == 20
+
+
+def test_a_failure_rate_of_half_the_window_opens_it_without_a_long_run() -> None:
     now = [0.0]
     b = Breaker(BreakerPolicy(failure_threshold=5, window_s=10), clock=lambda: now[0])
     for i in range(500):  # 10 s of healthy traffic at 50 calls/s
         now[0] = i / 50
         b.record(True)
     calls = 0
-    while b.allow():
+    while b.allow():  # from now on two calls in three fail, never 20 in a row
         now[0] = 10 + calls / 50
-        b.record(False)
+        b.record(calls % 3 == 0)
         calls += 1
-    # failures must make half of the 10 s window: about 5 s at a steady rate, not forever
-    assert b.state is BreakerState.OPEN and 4 <= now[0] - 10 <= 6
+    # failures must make half of the 10 s window: some seconds at a steady rate
+    assert b.state is BreakerState.OPEN and 5 <= now[0] - 10 <= 9
 
 
 def test_failures_older_than_the_window_do_not_count() -> None:
