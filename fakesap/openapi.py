@@ -97,6 +97,18 @@ def build_openapi() -> dict[str, Any]:
             "responses": {"202": {"description": "multipart/mixed"}, **_error_responses(400)},
         }
     }
+    paths["/b1s/v1/QueryService_PostQuery"] = {
+        "post": {
+            "summary": "Row-level query: QueryPath $crossjoin(Orders,Orders/DocumentLines), QueryOption $expand/$filter/$orderby/$top/$skip",
+            "requestBody": {
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/PostQuery"}}}
+            },
+            "responses": {
+                "200": {"description": "Collection(Edm.ComplexType)"},
+                **_error_responses(400),
+            },
+        }
+    }
     doc_sets = [*DOCUMENT_KINDS, *PAYMENT_SETS]
     for es in doc_sets:
         key = "{DocEntry}"
@@ -247,6 +259,14 @@ def build_openapi() -> dict[str, Any]:
                 "B1SESSION": {"type": "apiKey", "in": "cookie", "name": "B1SESSION"}
             },
             "schemas": {
+                "PostQuery": {
+                    "type": "object",
+                    "required": ["QueryPath", "QueryOption"],
+                    "properties": {
+                        "QueryPath": {"type": "string"},
+                        "QueryOption": {"type": "string"},
+                    },
+                },
                 "Login": {
                     "type": "object",
                     "required": ["CompanyDB", "UserName", "Password"],

@@ -43,6 +43,7 @@ from fakesap.odata import (
     project,
 )
 from fakesap.odata.apply import parse_apply, result_columns, run_apply
+from fakesap.odata.crossjoin import parse_crossjoin, parse_members, run_crossjoin, split_options
 from fakesap.odata.errors import QueryError
 from fakesap.odata.metadata import build_metadata
 from fakesap.sessions import Session
@@ -150,8 +151,10 @@ def prefers_no_content(request: web.Request) -> bool:
 
 def allowed_methods(tail: str) -> list[str]:
     """The methods fakesap serves on one ``/b1s/vN/<tail>`` resource."""
-    if tail == "$metadata":
+    if tail == "$metadata" or tail.startswith("$crossjoin("):
         return ["GET"]
+    if tail == "QueryService_PostQuery":
+        return ["POST"]
     if tail in ("Login", "Logout", "$batch"):
         return ["POST"]
     if tail == "":
@@ -277,6 +280,26 @@ class SlHandlers:
     ) -> web.StreamResponse:
         """Serve an authenticated request for one resource (also a ``$batch`` part's GET)."""
         method = request.method
+        if tail.startswith("$crossjoin("):
+            if method != "GET":
+                raise SLError.of("method_not_allowed", method=method, segment="$crossjoin")
+            query = request.query
+            for name in query:
+                if len(query.getall(name)) > 1:
+                    raise QueryError(name, f"{name} is given more than once")
+            return self.crossjoin(request, version, tail, dict(query))
+        if tail == "QueryService_PostQuery":
+            if method != "POST":
+                raise SLError.of("method_not_allowed", method=method, segment=tail)
+            body = await read_json(request)
+            if not isinstance(body, dict) or not all(
+                isinstance(body.get(k), str) for k in ("QueryPath", "QueryOption")
+            ):
+                raise SLError.of(
+                    "invalid_json", detail='expected {"QueryPath": ..., "QueryOption": ...}'
+                )
+            options = split_options(body["QueryOption"])
+            return self.crossjoin(request, version, body["QueryPath"], options)
         if tail == "$metadata":
             if method != "GET":
                 raise SLError.of("method_not_allowed", method=method, segment=tail)
@@ -422,6 +445,36 @@ class SlHandlers:
             result.total if post.count else None,
             link,
         )
+        return entities_response(body)
+
+    def crossjoin(
+        self,
+        request: web.Request,
+        version: ODataVersion,
+        query_path: str,
+        options: dict[str, str],
+    ) -> web.Response:
+        """``$crossjoin`` (GET) and ``QueryService_PostQuery`` (POST): see
+        ``fakesap.odata.crossjoin``."""
+        asked = request_config(request, self.state.config)
+        members = parse_members(query_path, {n: n in DOCUMENT_SETS for n in ENTITY_SETS})
+        cj = parse_crossjoin(members, options, version, case_insensitive=asked.case_insensitive)
+        rows, next_skip = run_crossjoin(cj, self.state.list_entities, asked.page_size)
+        root = service_root(request, version)
+        context = f"{root}/$metadata#Collection(Edm.ComplexType)"
+        body: dict[str, Any] = (
+            {"@odata.context": context} if version == "v2" else {"odata.metadata": context}
+        )
+        body["value"] = rows
+        if next_skip is not None:
+            kept = {k: v for k, v in options.items() if k not in ("$skip", "$top")}
+            if cj.top is not None:
+                kept["$top"] = str(cj.skip + cj.top - next_skip)
+            kept["$skip"] = str(next_skip)
+            safe = "'(),/:$="
+            link = "&".join(f"{k}={quote(v, safe=safe)}" for k, v in kept.items())
+            key = "@odata.nextLink" if version == "v2" else "odata.nextLink"
+            body[key] = f"$crossjoin({','.join(members)})?{link}"
         return entities_response(body)
 
     def count(self, request: web.Request, name: str, version: ODataVersion) -> web.Response:
