@@ -364,21 +364,24 @@ def cmd_quarantine_show(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """One order as the dashboard shows it: snapshot, job, ledger, SAP documents,
     attempts, dead letters, events and audit trail (``--masked``: personal data masked)."""
-    from bridge.ops.views import order_view, parse_order_query
+    from bridge.ops.views import order_view, resolve_order
 
-    oid = parse_order_query(args.order)
-    if oid is None:
+    text = args.order.strip().lstrip("#")
+    if not (text.isdigit() or text.startswith(("wc:", "mg:"))):
         print(
-            f"error: ORDER {args.order!r}: give an order id (1234, #1234 or wc:1234)",
+            f"error: ORDER {args.order!r}: give an order id or number "
+            "(1234, #1234, wc:1234 or mg:000000123)",
             file=sys.stderr,
         )
         return 2
 
     async def body(store: Any) -> int:
-        view = await order_view(store, oid, args.masked)
+        oid = await resolve_order(store, args.order)
+        view = await order_view(store, oid, args.masked) if oid is not None else None
         if view is None:
-            print(f"no order {oid} in the bridge's store", file=sys.stderr)
+            print(f"no order {args.order} in the bridge's store", file=sys.stderr)
             return 1
+        assert oid is not None
         if args.json:
             print(json.dumps(view, indent=2, default=str))
             return 0
@@ -649,7 +652,7 @@ def register(sub: Any) -> None:
 
     so = bsub.add_parser("status", help="one order: snapshot, ledger, attempts, DLQ, audit")
     _common(so)
-    so.add_argument("order", help="order id, #number or wc:id")
+    so.add_argument("order", help="order id, #number, wc:id or mg:number")
     so.add_argument("--masked", action="store_true", help="mask personal data")
     so.set_defaults(func=cmd_status)
 

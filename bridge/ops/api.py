@@ -19,8 +19,8 @@ from bridge.ops.views import (
     audit_json,
     dlq_json,
     order_view,
-    parse_order_query,
     quarantine_json,
+    resolve_order,
 )
 from bridge.store.base import Store
 
@@ -137,7 +137,7 @@ def add_api_routes(
         return web.json_response(out)
 
     async def show_order(request: web.Request) -> web.Response:
-        oid = parse_order_query(request.match_info["ref"])
+        oid = await resolve_order(store, request.match_info["ref"])
         view = await order_view(store, oid, masked_for(request)) if oid is not None else None
         if view is None:
             return error_json(404, "not_found", "The bridge knows no such order.")
@@ -145,7 +145,7 @@ def add_api_routes(
 
     async def audit(request: web.Request) -> web.Response:
         order = request.query.get("order")
-        oid = parse_order_query(order) if order else None
+        oid = await resolve_order(store, order) if order else None
         rows = await store.list_audit(
             oid, query_int(request, "after", 0), query_int(request, "limit", 1000)
         )

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bridge.ops.api import masked_for, path_int, principal_of, replay
 from bridge.ops.auth import SESSION_COOKIE, OpsAuth, same_origin
-from bridge.ops.views import dlq_json, order_view, parse_order_query, quarantine_json
+from bridge.ops.views import dlq_json, order_view, quarantine_json, resolve_order
 from bridge.store.base import Store
 
 SECURITY_HEADERS = {
@@ -237,7 +237,7 @@ def add_dashboard_routes(app: web.Application, store: Store, auth: OpsAuth) -> N
         ]
         body = (
             _flash(request) + '<form method="get" action="/ops/ui/order"><input name="q" id="q" '
-            'placeholder="order id, #number or wc:id" size="30" required> '
+            'placeholder="order id, #number, wc:id or mg:number" size="30" required> '
             '<button type="submit" id="search">find order</button></form>'
             f'<h2>Key figures</h2><div class="figs">{figs}</div>'
             "<h2>Dead letters</h2>"
@@ -253,7 +253,7 @@ def add_dashboard_routes(app: web.Application, store: Store, auth: OpsAuth) -> N
 
     async def order(request: web.Request) -> web.Response:
         q = request.query.get("q", "")
-        oid = parse_order_query(q)
+        oid = await resolve_order(store, q)
         view = await order_view(store, oid, masked_for(request)) if oid is not None else None
         csrf = csrf_of(request)
         if view is None:

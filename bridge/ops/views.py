@@ -91,14 +91,30 @@ def audit_json(e: AuditEntry) -> dict[str, Any]:
 
 
 def parse_order_query(text: str) -> int | None:
-    """``1234``, ``#1234``, ``wc:1234`` or ``wc:1234:order`` → 1234; None otherwise."""
+    """``1234``, ``#1234``, ``wc:1234`` or ``wc:1234:order`` → 1234; None otherwise (a
+    Magento number is resolved by ``resolve_order``)."""
     t = text.strip().lstrip("#")
     if ":" in t:
         parts = t.split(":")
-        t = parts[1] if len(parts) >= 2 and parts[0] in ("wc", "mg") else ""
+        t = parts[1] if len(parts) >= 2 and parts[0] == "wc" else ""
     if not t.isdigit() or not 0 < int(t) < 2**63:
         return None
     return int(t)
+
+
+async def resolve_order(store: Store, text: str) -> int | None:
+    """The order id a person typed: a WooCommerce id or number (``parse_order_query``), or
+    a Magento increment id (``mg:000000123`` or ``000000123``), found through the
+    correlation id of the events the bridge sent for it."""
+    t = text.strip().lstrip("#")
+    number = t[3:] if t.startswith("mg:") else (t if t.startswith("0") and t.isdigit() else "")
+    if number:
+        for e in await store.events_for(f"mg:{number}", 1):
+            order_id = e.payload.get("order_id")
+            if isinstance(order_id, int):
+                return order_id
+        return None
+    return parse_order_query(t)
 
 
 async def order_view(store: Store, order_id: int, masked: bool) -> dict[str, Any] | None:

@@ -175,3 +175,17 @@ async def test_origin_null_is_trusted_only_with_sec_fetch_site(ops: OpsApp) -> N
         headers={**OP, "Origin": "null", "Sec-Fetch-Site": "same-origin"},
     )
     assert resp.status == 200
+
+
+async def test_a_magento_number_finds_its_order_through_the_events(ops: OpsApp) -> None:
+    from bridge.store.base import OutboxEvent
+
+    await dead_order(ops.store, 42)
+    await ops.store.enqueue_events(
+        [OutboxEvent("e-1", "order.failed", "mg:000000042", {"order_id": 42})]
+    )
+    view = await (await ops.client.get("/ops/orders/mg:000000042", headers=OP)).json()
+    assert view["order_id"] == 42 and [e["type"] for e in view["events"]] == []
+    assert (await ops.client.get("/ops/orders/000000042", headers=OP)).status == 200
+    assert (await ops.client.get("/ops/orders/mg:000000099", headers=OP)).status == 404
+    assert (await ops.client.get("/ops/orders/xx:42", headers=OP)).status == 404
