@@ -1,4 +1,6 @@
-"""Mapping contract: a WooCommerce order → a Service Layer ``Orders`` document.
+"""Mapping contract v1: a WooCommerce order → a Service Layer ``Orders`` document.
+
+(The versioned contracts live in ``bridge.contract``; v1 is this module's ``RULES``.)
 
 Each concern is one small rule registered in ``RULES``: who the business partner is,
 which dates, the customer reference, the idempotency key, the item lines (net totals,
@@ -9,14 +11,14 @@ Decimal and travels as strings-turned-numbers exactly as the shop computed it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from bridge.keys import SHOP_NAMES, Prefix, key_order
-from bridge.order import OrderPayload, parse_wc_datetime
+from bridge.order import OrderPayload, TaxRef, parse_wc_datetime
 from sapchaos.catalog import Catalog
 
 
@@ -31,6 +33,17 @@ class MappingContext:
     guest_card_code: str = "WEB-GUEST"
     #: the shop the order came from: ``U_IdemKey`` prefix and the ``Comments`` wording
     prefix: Prefix = "wc"
+    #: the contract version (``bridge.contract.CONTRACTS``): "1" is this module's RULES
+    contract: str = "1"
+    #: v1.1: shipping booked as freight (``DocumentAdditionalExpenses``) or as a line of
+    #: the non-inventory item ``shipping_item_code``
+    shipping_as: str = "freight"
+    shipping_item_code: str = "WEB-SHIP"
+    #: v1.1: the order custom field holding the buyer's NIF (DNI, NIE or CIF), and what
+    #: an invalid one does: "reject" (contract error → DLQ) or "omit" (booked without
+    #: ``U_NationalId``, the reason in ``Comments``)
+    national_id_key: str = "_billing_nif"
+    national_id_policy: str = "omit"
 
     def vat_group(self, tax_class: str) -> str:
         try:
@@ -65,6 +78,30 @@ def _money(value: Decimal) -> Decimal:
 
 
 Rule = Callable[[OrderPayload, MappingContext], dict[str, Any]]
+
+
+def charge_vat_group(
+    ctx: MappingContext,
+    taxes: Sequence[TaxRef],
+    total: Decimal,
+    total_tax: Decimal,
+    fallback_class: str,
+) -> str:
+    """The VAT group of a shipping or fee line (contract v1.1): the rate the shop actually
+    charged (``taxes[].id`` → catalog tax rate), else the catalog rate that yields the
+    line's tax to the cent, else ``fallback_class``; no tax → the zero-rate group.
+    (WooCommerce's shipping tax class may be fixed, or "inherit" the cart's — the
+    catalog's shipping class alone is not enough.)"""
+    if total_tax == 0:
+        return ctx.zero_vat_group
+    for tax in taxes:
+        for tc in ctx.catalog.tax_classes:
+            if tax.id and tc.rate_id == tax.id:
+                return tc.vat_group
+    for tc in ctx.catalog.tax_classes:
+        if tc.rate and _money(total * tc.rate / 100) == _money(total_tax):
+            return tc.vat_group
+    return ctx.vat_group(fallback_class)
 
 
 def card_code(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:

@@ -53,6 +53,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class TaxRef(_Model):
+    """One entry of a line's ``taxes[]``: the WooCommerce tax rate id it was charged at."""
+
+    id: int = 0
+
+
 class LineItem(_Model):
     id: int = 0
     sku: str = Field(min_length=1)
@@ -68,8 +74,10 @@ class LineItem(_Model):
 class ShippingLine(_Model):
     id: int = 0
     method_id: str = ""
+    method_title: str = ""
     total: Decimal
     total_tax: Decimal = Decimal("0")
+    taxes: list[TaxRef] = Field(default_factory=list)
 
     _amounts = field_validator("total", "total_tax")(_sane_amount)
 
@@ -81,8 +89,18 @@ class FeeLine(_Model):
     tax_status: str = "taxable"
     total: Decimal
     total_tax: Decimal = Decimal("0")
+    taxes: list[TaxRef] = Field(default_factory=list)
 
     _amounts = field_validator("total", "total_tax")(_sane_amount)
+
+
+class CouponRef(_Model):
+    code: str = ""
+
+
+class MetaRef(_Model):
+    key: str = ""
+    value: Any = None
 
 
 class RefundRef(_Model):
@@ -107,12 +125,37 @@ class OrderPayload(_Model):
     #: store option ``woocommerce_prices_include_tax`` when the order was placed
     prices_include_tax: bool = False
     total: Decimal
+    #: the order's VAT (None when a payload omits it: then only the total is checked)
+    total_tax: Decimal | None = None
+    customer_note: str = ""
     line_items: list[LineItem] = Field(min_length=1)
     shipping_lines: list[ShippingLine] = Field(default_factory=list)
     fee_lines: list[FeeLine] = Field(default_factory=list)
+    coupon_lines: list[CouponRef] = Field(default_factory=list)
     refunds: list[RefundRef] = Field(default_factory=list)
+    #: custom fields (``_billing_nif`` …); left out of dumps, so the reconciler's canonical
+    #: comparison does not see plugin bookkeeping
+    meta_data: list[MetaRef] = Field(default_factory=list, exclude=True)
 
     _amounts = field_validator("total")(_sane_amount)
+
+    @field_validator("total_tax")
+    @classmethod
+    def _tax(cls, v: Decimal | None) -> Decimal | None:
+        return None if v is None else _sane_amount(v)
+
+    @field_validator("customer_note", mode="before")
+    @classmethod
+    def _note(cls, v: Any) -> str:
+        return "" if v is None else str(v)
+
+    def meta(self, key: str) -> Any:
+        """The value of custom field ``key`` (the last one wins, as ``get_meta``)."""
+        found = None
+        for m in self.meta_data:
+            if m.key == key:
+                found = m.value
+        return found
 
     @field_validator("number", mode="before")
     @classmethod

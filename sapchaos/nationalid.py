@@ -39,7 +39,12 @@ _CIF = re.compile(r"^([A-HJ-NP-SUVW])(\d{7})([0-9A-J])$")
 
 
 class NationalIdError(ValueError):
-    """The text is not a valid DNI, NIE or CIF (the message says why)."""
+    """The text is not a valid DNI, NIE or CIF. The message says why and shows the id;
+    ``reason`` says why without it (for logs and dead letters: the id is personal data)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -81,28 +86,36 @@ def _check_cif(org: str, digits: str, control: str) -> None:
     if control not in allowed:
         raise NationalIdError(
             f"CIF {org}{digits}{control}: wrong control character "
-            f"(expected {' or '.join(sorted(allowed))})"
+            f"(expected {' or '.join(sorted(allowed))})",
+            "CIF with a wrong control character",
         )
 
 
 def validate_national_id(raw: str) -> NationalId:
     """Validate a DNI, NIE or CIF; returns its kind and canonical form."""
     if not isinstance(raw, str) or not raw.strip():
-        raise NationalIdError("national id is empty")
+        raise NationalIdError("national id is empty", "empty")
     text = normalise(raw)
     if m := _DNI.match(text):
         want = dni_letter(int(m[1]))
         if m[2] != want:
-            raise NationalIdError(f"DNI {text}: wrong control letter (expected {want})")
+            raise NationalIdError(
+                f"DNI {text}: wrong control letter (expected {want})",
+                "DNI with a wrong control letter",
+            )
         return NationalId("DNI", text)
     if m := _NIE.match(text):
         want = dni_letter(int(str("XYZ".index(m[1])) + m[2]))
         if m[3] != want:
-            raise NationalIdError(f"NIE {text}: wrong control letter (expected {want})")
+            raise NationalIdError(
+                f"NIE {text}: wrong control letter (expected {want})",
+                "NIE with a wrong control letter",
+            )
         return NationalId("NIE", text)
     if m := _CIF.match(text):
         _check_cif(m[1], m[2], m[3])
         return NationalId("CIF", text)
     raise NationalIdError(
-        f"{text!r} is not a Spanish national id (DNI 12345678Z, NIE X1234567L, CIF B12345674)"
+        f"{text!r} is not a Spanish national id (DNI 12345678Z, NIE X1234567L, CIF B12345674)",
+        "not a DNI, NIE or CIF",
     )

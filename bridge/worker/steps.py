@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from bridge.contract import build_document
 from bridge.keys import correlation_id, key_invoice, key_order, key_skip
-from bridge.mapping import MappingError, to_sap_order
+from bridge.mapping import MappingError
 from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
 from bridge.store.base import OutboxEvent
 from bridge.worker.deps import StepContext, WaitFor
@@ -139,7 +140,8 @@ async def create_order(ctx: StepContext, step: Step) -> None:
     """Create the SAP sales order exactly once (``wc:{id}:order`` / ``mg:{id}:order``)."""
     key = step.idem_key
     try:
-        desired = to_sap_order(ctx.order, ctx.deps.mapping, ctx.prefix)
+        # the configured contract version, totals-checked with SAP's rules before writing
+        desired = build_document(ctx.order, ctx.deps.mapping, ctx.prefix)
     except MappingError as exc:
         raise StepFailed("mapping", str(exc)) from exc
     row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, "create_order", "Orders")
