@@ -124,13 +124,6 @@ class BridgeConfig:
     shipping_item_code: str = "WEB-SHIP"
     #: contract 1.1: an invalid NIF → "reject" (DLQ) or "omit" (booked without the UDF)
     national_id_policy: str = "omit"
-    #: the shop→SAP contract version (``bridge.contract.CONTRACTS``: "1", "1.1")
-    contract_version: str = "1.1"
-    #: contract 1.1: shipping as "freight" or as a line of the item ``shipping_item_code``
-    shipping_as: str = "freight"
-    shipping_item_code: str = "WEB-SHIP"
-    #: contract 1.1: an invalid NIF → "reject" (DLQ) or "omit" (booked without the UDF)
-    national_id_policy: str = "omit"
     fee_item_code: str = "WEB-FEE"
     #: the URL the shop delivers webhooks to (``sapchaos bridge subscribe``); None →
     #: ``http://{host}:{port}/webhooks/woocommerce``
@@ -188,19 +181,6 @@ class BridgeConfig:
             raise ValueError(f"shop_api must be one of {SHOP_APIS}, got {self.shop_api!r}")
         if self.tls_verify not in ("auto", "true", "false"):
             raise ValueError(f"tls_verify must be auto, true or false, got {self.tls_verify!r}")
-        from bridge.contract import CONTRACTS
-
-        if self.contract_version not in CONTRACTS:
-            raise ValueError(
-                f"contract_version must be one of {', '.join(CONTRACTS)}, "
-                f"got {self.contract_version!r}"
-            )
-        if self.shipping_as not in ("freight", "item"):
-            raise ValueError(f"shipping_as must be freight or item, got {self.shipping_as!r}")
-        if self.national_id_policy not in ("omit", "reject"):
-            raise ValueError(
-                f"national_id_policy must be omit or reject, got {self.national_id_policy!r}"
-            )
         from bridge.contract import CONTRACTS
 
         if self.contract_version not in CONTRACTS:
