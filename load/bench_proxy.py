@@ -366,6 +366,12 @@ def children_cpu() -> float:
     return total
 
 
+def self_cpu() -> float:
+    """CPU seconds of this process (the bulk receiver threads run in it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_round(
     v: Variant,
     args: argparse.Namespace,
@@ -384,10 +390,14 @@ def run_round(
     v.add("ka_small", rps)
     v.add("ka_big", http(v.http_port, "/big", args.seconds, c, False))
     v.add("short", http(v.http_port, "/", args.seconds, c, True))
-    before = cpu_seconds(v.pid)
+    before, up_before, client_before = cpu_seconds(v.pid), cpu_seconds(upstream_pid), self_cpu()
     mbps = bulk(v.bulk_port, 1, args.seconds)
+    megabytes = mbps * args.seconds
     if v.pid is not None:
-        v.add("cpu_mb", (cpu_seconds(v.pid) - before) / (mbps * args.seconds) * 1e6)
+        v.add("cpu_mb", (cpu_seconds(v.pid) - before) / megabytes * 1e6)
+    else:  # what one MB costs the sender (upstream) and the receiver (this process)
+        rest = cpu_seconds(upstream_pid) - up_before + self_cpu() - client_before
+        v.add("rest_mb", rest / megabytes * 1e6)
     v.add("bulk1", mbps)
     v.add("bulk4", bulk(v.bulk_port, 4, args.seconds))
     p50, p99 = latency(v.http_port, args.rate, args.latency_seconds)
@@ -439,6 +449,16 @@ def report(variants: list[Variant]) -> None:
         for v in variants[1:]:
             if v.results.get("cpu_us"):
                 p = statistics.median(v.results["cpu_us"])
+                print(f"  {v.name}: P = {p:.0f} us -> ceiling {rest / (rest + p):.2f}x")
+    if direct.results.get("rest_mb"):
+        rest = statistics.median(direct.results["rest_mb"])
+        print(
+            f"bulk, 1 stream, direct: sender + receiver use {rest:.0f} us of CPU per MB; a"
+            " proxy using P us per MB can reach at most rest/(rest+P) with every core busy:"
+        )
+        for v in variants[1:]:
+            if v.results.get("cpu_mb"):
+                p = statistics.median(v.results["cpu_mb"])
                 print(f"  {v.name}: P = {p:.0f} us -> ceiling {rest / (rest + p):.2f}x")
 
 
