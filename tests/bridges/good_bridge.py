@@ -25,7 +25,10 @@ How it stays correct:
 * it writes ``SAP sales order {DocNum} created`` back as an order note (``--note``
   changes the wording; the oracle is then told the matching regex through a contract);
 * a cancelled (or refunded, failed) order cancels its SAP order;
-* a reconciler polls ``orders?modified_after=`` so dropped webhooks and a disabled hook heal.
+* a reconciler polls ``orders?modified_after=`` so dropped webhooks and a disabled hook heal;
+* SAP's permanent refusals (4xx) are dead letters with a note on the order;
+  ``POST /ops/dlq/replay-all`` (the route the harness's ``bridge_dlq_replay`` calls)
+  queues them again once the data is fixed.
 
 ``--defect NAME`` turns on one classic mistake, for the harness's own tests (see
 ``DEFECTS``); broken variants run without the reconciler, which would heal the very loss
@@ -50,6 +53,7 @@ import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,6 +72,8 @@ DEFECTS = {
 SYNC = {"pending", "processing", "on-hold", "completed"}
 END = {"cancelled", "failed", "refunded", "trash"}
 CENT = Decimal("0.01")
+#: how far each reconciler poll looks back before its cursor (seconds)
+LOOKBACK_S = 120
 
 
 def log(event: str, **fields: Any) -> None:
@@ -207,6 +213,17 @@ class Store:
                 (reason, job_id),
             )
             self.db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+
+    def replay_dead(self) -> int:
+        """Put every dead letter back in the queue (after someone fixed the data in SAP)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = self.db.execute("SELECT DISTINCT order_id FROM dead").fetchall()
+            for (oid,) in rows:
+                if not self.db.execute("SELECT 1 FROM jobs WHERE order_id=?", (oid,)).fetchone():
+                    self.db.execute("INSERT INTO jobs (order_id, due) VALUES (?, 0)", (oid,))
+            self.db.execute("DELETE FROM dead")
+        return len(rows)
 
     def retry_later(self, job_id: int, delay_s: float) -> None:
         with self.db:
@@ -451,6 +468,10 @@ class Bridge:
         self.store.accept(order, body)
         return web.json_response({"ok": True})
 
+    async def replay_dead(self, _request: web.Request) -> web.Response:
+        """Operator endpoint (loopback only): replay every dead letter."""
+        return web.json_response({"replayed": self.store.replay_dead()})
+
     async def flush_buffer(self) -> None:
         while True:
             await asyncio.sleep(1.0)
@@ -463,9 +484,15 @@ class Bridge:
         while True:
             await asyncio.sleep(self.cfg.poll_interval)
             try:
-                since = self.store.cursor() or "1970-01-01T00:00:00"
+                cursor = self.store.cursor() or "1970-01-01T00:00:00"
+                # modified_after is exclusive and dates have one-second resolution: an order
+                # modified in the cursor's second after we read would be skipped forever, so
+                # every poll looks back a while (the inbox makes re-reads harmless)
+                since = (datetime.fromisoformat(cursor) - timedelta(seconds=LOOKBACK_S)).isoformat(
+                    timespec="seconds"
+                )
                 page = 1
-                newest = since
+                newest = cursor
                 while True:
                     orders = await self.shop.request(
                         "GET",
@@ -479,7 +506,7 @@ class Bridge:
                     )
                     for o in orders:
                         self.store.accept(o)
-                        newest = max(newest, str(o.get("date_modified_gmt") or since))
+                        newest = max(newest, str(o.get("date_modified_gmt") or cursor))
                     if len(orders) < 100:
                         break
                     page += 1
@@ -631,6 +658,7 @@ async def serve(cfg: argparse.Namespace) -> None:
     sl = ServiceLayer(sap_http, cfg.sap_url, cfg.sap_company, cfg.sap_user, cfg.sap_password)
     bridge = Bridge(cfg, store, sl, Shop(shop_http, cfg.shop_url, cfg.shop_key, cfg.shop_secret))
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_post("/ops/dlq/replay-all", bridge.replay_dead)
     app.router.add_post("/{tail:.*}", bridge.webhook)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -1,12 +1,12 @@
 """A standalone bridge (tests/bridges/good_bridge.py, importing nothing of sapchaos) run
 through ``sapchaos scenario run --bridge-cmd`` gets the same verdicts as the embedded
 reference bridge on the same scenario and seed — calm, duplicate and reordered webhooks,
-lost SAP replies, kill -9 of the bridge, VAT-inclusive prices; its own note wording
-passes once the contract says how to read it.
+lost SAP replies, kill -9 of the bridge, VAT-inclusive prices, dead letters replayed
+through ``POST /ops/dlq/replay-all``; its own note wording passes once the contract says
+how to read it.
 
 (``sapchaos scenario run --all --seed 1`` with this bridge passes every WooCommerce
-scenario except line-rejects, whose timeline calls the reference bridge's DLQ replay
-API; the Magento scenarios need a bridge that reads Magento events.)"""
+scenario; the three Magento/broker scenarios need a bridge that reads Magento events.)"""
 
 from __future__ import annotations
 
@@ -58,7 +58,15 @@ def _verdicts(report: dict[str, Any]) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize(
-    "scenario", ["calm", "duplicate-webhooks", "lost-replies", "bridge-crash", "vat-and-shipping"]
+    "scenario",
+    [
+        "calm",
+        "duplicate-webhooks",
+        "lost-replies",
+        "bridge-crash",
+        "vat-and-shipping",
+        "line-rejects",
+    ],
 )
 def test_standalone_bridge_gets_the_embedded_verdicts(scenario: str, tmp_path: Path) -> None:
     embedded = _run(tmp_path, "embedded", scenario)
