@@ -18,7 +18,7 @@ from typing import Any
 from sapchaos import defaults
 from sapchaos.errors import UsageError
 
-ROLES = ("ingress", "worker", "poller", "relay", "subscriber", "reconciler")
+ROLES = ("ingress", "worker", "poller", "relay", "subscriber", "reconciler", "stock_sync")
 #: the shop APIs the reconciler can read ("auto": Magento when the subscriber role runs)
 SHOP_APIS = ("auto", "woocommerce", "magento")
 #: the documented default roles of each mode (Magento: events in, outcome events out, and
@@ -103,6 +103,13 @@ class BridgeConfig:
     webhook_watch_interval_s: float = 60.0
     webhook_reactivate: bool = True
     webhook_watch_topics: tuple[str, ...] = ("order.created", "order.updated")
+    # stock sync (bridge.stock; with the poller or the stock_sync role): SAP warehouse
+    # stock → shop stock every stock_sync_interval_s (0 = off)
+    stock_sync_interval_s: float = 0.0
+    #: warehouses that feed the web (empty = all), committed stock subtracted, buffer
+    stock_warehouses: tuple[str, ...] = ()
+    stock_subtract_committed: bool = True
+    stock_safety_buffer: int = 0
     #: which shop API reconciliation reads: "woocommerce", "magento" or "auto"
     shop_api: str = "auto"
     #: Magento integration bearer token (``/rest/V1``; Magento mode)

@@ -44,6 +44,7 @@ from sapchaos.logs import get_logger
 if TYPE_CHECKING:
     from bridge.events import MagentoSubscriber, OutboxRelay
     from bridge.shop.watcher import WebhookWatcher
+    from bridge.stock import StockSync
 
 log = get_logger("bridge.runtime")
 
@@ -63,6 +64,7 @@ class BridgeRuntime:
     refresher: Refresher | None = None
     reconciler: ShopReconciler | None = None
     webhook_watch: WebhookWatcher | None = None
+    stock_sync: StockSync | None = None
     #: readiness checks of the roles this runtime runs (``/readyz``)
     readiness: Readiness | None = None
     _health_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -188,6 +190,8 @@ class BridgeRuntime:
                 and (cfg.webhook_delivery_url or "ingress" in roles)
             ):
                 self._start_webhook_watch()
+        if ("poller" in roles or "stock_sync" in roles) and cfg.stock_sync_interval_s > 0:
+            self._start_stock_sync()
         if "relay" in roles or "subscriber" in roles:
             self._start_events(roles)
         self._add_checks(roles)
@@ -299,6 +303,20 @@ class BridgeRuntime:
                 asyncio.create_task(self.subscriber.run(self.events_stop), name="subscriber")
             )
 
+    def _start_stock_sync(self) -> None:
+        """SAP stock → shop stock on a schedule (``bridge.stock``)."""
+        from bridge.stock import StockRule, StockSync
+
+        cfg = self.config
+        assert self.sap is not None and self.shop is not None
+        rule = StockRule(
+            cfg.stock_warehouses, cfg.stock_subtract_committed, cfg.stock_safety_buffer
+        )
+        self.stock_sync = StockSync(
+            self.sap, self.shop, rule, cfg.stock_sync_interval_s, clock=self.clock
+        )
+        self._tasks.append(asyncio.create_task(self.stock_sync.run(), name="stock-sync"))
+
     def _start_webhook_watch(self) -> None:
         """The bridge's own webhook subscriptions: reported and re-activated when the shop
         disabled them (``bridge.shop.watcher``)."""
@@ -396,6 +414,7 @@ class BridgeRuntime:
             "subscriber": self.subscriber.stats() if self.subscriber else None,
             "reconciler": self.reconciler.stats() if self.reconciler else None,
             "webhooks_watch": self.webhook_watch.stats() if self.webhook_watch else None,
+            "stock_sync": self.stock_sync.stats() if self.stock_sync else None,
             "readiness": self.readiness.report() if self.readiness else None,
         }
 
@@ -413,6 +432,8 @@ class BridgeRuntime:
             self.reconciler.stop.set()
         if self.webhook_watch is not None:
             self.webhook_watch.stop.set()
+        if self.stock_sync is not None:
+            self.stock_sync.stop.set()
         self._health_stop.set()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=5)
