@@ -127,6 +127,11 @@ class Side(asyncio.Protocol):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
 
+    @property
+    def reading_paused(self) -> bool:
+        """Reading is held by backpressure (not by a splice pump, which reads instead)."""
+        return self._paused
+
     def pause_reading(self) -> None:
         if self.transport is not None and not self._paused and not self.transport.is_closing():
             self._paused = True

@@ -165,7 +165,7 @@ class Link:
         src = self.source
         transport = src.transport
         if resume and transport is not None and not src.lost and not transport.is_closing():
-            if not src._paused:
+            if not src.reading_paused:
                 transport.resume_reading()
             src.until_splice = src.conn.splice_after or NEVER
         return left
