@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 from typing import TYPE_CHECKING
+
+try:
+    import fcntl
+except ImportError:  # Windows: no fcntl, and no splice either
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from scenarios.proxy.link import Link
@@ -27,9 +31,9 @@ if TYPE_CHECKING:
 SPLICE_AFTER = 1024 * 1024
 PIPE_SIZE = 1024 * 1024
 ROUNDS_PER_WAKEUP = 8
-_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux ≥ 2.6.35
 _MOVE = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
-AVAILABLE = hasattr(os, "splice")
+AVAILABLE = hasattr(os, "splice") and fcntl is not None
 
 
 class SplicePump:
