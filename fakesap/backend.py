@@ -96,6 +96,8 @@ class FakeSap:
         self.truth: list[TruthRecord] = []
         self.guard: dict[tuple[str, str], int] = {}
         self._contexts: dict[str, BuildContext] = {}
+        #: SQLQueries definitions by SqlCode (memory only; see fakesap.sqlqueries)
+        self.sql_queries: dict[str, dict[str, Any]] = {}
         self._set_udfs()
 
     def _set_udfs(self) -> None:

@@ -109,6 +109,43 @@ def build_openapi() -> dict[str, Any]:
             },
         }
     }
+    sql_body = {"content": {JSON: {"schema": {"$ref": "#/components/schemas/SQLQuery"}}}}
+    paths["/b1s/v1/SQLQueries"] = {
+        "get": {
+            "summary": "Stored SQL queries",
+            "responses": {"200": {"description": "collection"}},
+        },
+        "post": {
+            "summary": "Store a SELECT (SqlCode, SqlName, SqlText with :params); 702 if not a single SELECT",
+            "requestBody": sql_body,
+            "responses": {"201": {"description": "created"}, **_error_responses(400)},
+        },
+    }
+    paths["/b1s/v1/SQLQueries('{SqlCode}')"] = {
+        "get": {
+            "summary": "One stored query",
+            "responses": {"200": {"description": "entity"}, **_error_responses(404)},
+        },
+        "patch": {
+            "summary": "Change SqlName/SqlText",
+            "requestBody": sql_body,
+            "responses": {"204": {"description": "updated"}, **_error_responses(400, 404)},
+        },
+        "delete": {
+            "summary": "Remove",
+            "responses": {"204": {"description": "removed"}, **_error_responses(404)},
+        },
+    }
+    paths["/b1s/v1/SQLQueries('{SqlCode}')/List"] = {
+        method: {
+            "summary": "Run it: ParamList a=1&b='x' in the body (POST) or params in the query (GET); paged",
+            "responses": {
+                "200": {"description": "SqlText and value"},
+                **_error_responses(400, 404),
+            },
+        }
+        for method in ("get", "post")
+    }
     doc_sets = [*DOCUMENT_KINDS, *PAYMENT_SETS]
     for es in doc_sets:
         key = "{DocEntry}"
@@ -259,6 +296,14 @@ def build_openapi() -> dict[str, Any]:
                 "B1SESSION": {"type": "apiKey", "in": "cookie", "name": "B1SESSION"}
             },
             "schemas": {
+                "SQLQuery": {
+                    "type": "object",
+                    "properties": {
+                        "SqlCode": {"type": "string"},
+                        "SqlName": {"type": "string"},
+                        "SqlText": {"type": "string"},
+                    },
+                },
                 "PostQuery": {
                     "type": "object",
                     "required": ["QueryPath", "QueryOption"],

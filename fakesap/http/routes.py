@@ -25,6 +25,8 @@ from fakesap.http.batch import BatchHandler
 from fakesap.http.cookies import sl_cookies
 from fakesap.http.keys import FAKESAP_KEY, REQUEST_ID_KEY
 from fakesap.http.request_config import RequestConfig, request_config
+from fakesap.http.sql_routes import SET as SQL_SET
+from fakesap.http.sql_routes import SqlQueryRoutes
 from fakesap.http.wire import (
     JSON_CONTENT_TYPE,
     collection_body,
@@ -155,6 +157,10 @@ def allowed_methods(tail: str) -> list[str]:
         return ["GET"]
     if tail == "QueryService_PostQuery":
         return ["POST"]
+    if tail == SQL_SET:
+        return ["GET", "POST"]
+    if tail.startswith(SQL_SET + "("):
+        return ["GET", "POST"] if tail.endswith("/List") else ["DELETE", "GET", "PATCH"]
     if tail in ("Login", "Logout", "$batch"):
         return ["POST"]
     if tail == "":
@@ -187,6 +193,7 @@ class SlHandlers:
         self._md_of: object = state.md
         self._paths: dict[str, str] = {}  # at most the document sets under v1 and v2
         self.batch = BatchHandler(self)
+        self.sql = SqlQueryRoutes(self)
 
     # ---- sessions -------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> Session:
@@ -300,6 +307,8 @@ class SlHandlers:
                 )
             options = split_options(body["QueryOption"])
             return self.crossjoin(request, version, body["QueryPath"], options)
+        if tail == SQL_SET or tail.startswith(SQL_SET + "("):
+            return await self.sql.handle(request, version, tail)
         if tail == "$metadata":
             if method != "GET":
                 raise SLError.of("method_not_allowed", method=method, segment=tail)

@@ -267,4 +267,7 @@ def build_metadata(state: Any, version: str) -> str:
         master_table = {"Items": "OITM", "BusinessPartners": "OCRD"}.get(entity_set)
         extra = udfs.get(master_table, frozenset()) if master_table else frozenset()
         schema.entity(entity_set, singular[entity_set], key, {key} | extra, _samples(rows), {})
+    schema.entity(
+        "SQLQueries", "SQLQuery", "SqlCode", {"SqlCode", "SqlName", "SqlText", "ParamList"}, {}, {}
+    )
     return schema.render()
