@@ -244,6 +244,34 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0 if report.clean or not args.strict else 3
 
 
+def cmd_export_pending(args: argparse.Namespace) -> int:
+    """``bridge export-pending --out FILE``: the orders SAP still lacks, for manual entry."""
+    from bridge.contract import get_contract
+    from bridge.manual_export import export_pending
+    from bridge.mapping import MappingContext
+    from sapchaos.catalog import load_catalog
+
+    cfg = _config(args)
+    get_contract(cfg.contract_version)
+    ctx = MappingContext(
+        load_catalog(cfg.catalog_path),
+        cfg.due_days,
+        cfg.guest_card_code,
+        contract=cfg.contract_version,
+        shipping_as=cfg.shipping_as,
+        shipping_item_code=cfg.shipping_item_code,
+        national_id_policy=cfg.national_id_policy,
+    )
+    out = Path(args.out)
+
+    async def body(store: Any) -> int:
+        entries = await export_pending(store, ctx, out, mark=not args.no_mark)
+        print(f"{len(entries)} pending orders written to {out}")
+        return 0
+
+    return _run(lambda: _with_store(args, body))
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     async def body(store: Any) -> int:
         applied = await store.migrate()
@@ -619,6 +647,16 @@ def register(sub: Any) -> None:
     rc.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
     rc.add_argument("--strict", action="store_true", help="exit 3 when any mismatch remains")
     rc.set_defaults(func=cmd_reconcile)
+
+    ex = bsub.add_parser(
+        "export-pending", help="write the orders SAP still lacks to a file for manual entry"
+    )
+    _common(ex)
+    ex.add_argument("--out", required=True, help="JSON-lines file to write")
+    ex.add_argument(
+        "--no-mark", action="store_true", help="do not record intents (a dry look only)"
+    )
+    ex.set_defaults(func=cmd_export_pending)
 
     m = bsub.add_parser("migrate", help="apply store migrations")
     _common(m)

@@ -110,6 +110,11 @@ class BridgeConfig:
     stock_warehouses: tuple[str, ...] = ()
     stock_subtract_committed: bool = True
     stock_safety_buffer: int = 0
+    # feature flag: false → no SAP writes; pending orders exported for manual entry
+    # (bridge.manual_export) to manual_export_path every manual_export_interval_s
+    sap_delivery: bool = True
+    manual_export_path: str = "pending-orders.jsonl"
+    manual_export_interval_s: float = 5.0
     #: which shop API reconciliation reads: "woocommerce", "magento" or "auto"
     shop_api: str = "auto"
     #: Magento integration bearer token (``/rest/V1``; Magento mode)

@@ -43,6 +43,7 @@ from sapchaos.logs import get_logger
 
 if TYPE_CHECKING:
     from bridge.events import MagentoSubscriber, OutboxRelay
+    from bridge.manual_export import ManualExporter
     from bridge.shop.watcher import WebhookWatcher
     from bridge.stock import StockSync
 
@@ -65,6 +66,7 @@ class BridgeRuntime:
     reconciler: ShopReconciler | None = None
     webhook_watch: WebhookWatcher | None = None
     stock_sync: StockSync | None = None
+    manual_export: ManualExporter | None = None
     #: readiness checks of the roles this runtime runs (``/readyz``)
     readiness: Readiness | None = None
     _health_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -153,7 +155,9 @@ class BridgeRuntime:
                 national_id_policy=cfg.national_id_policy,
             )
             base_id = cfg.worker_id or f"{socket.gethostname()}:{os.getpid()}"
-            for i in range(cfg.workers):
+            if not cfg.sap_delivery:
+                self._start_manual_export(mapping)
+            for i in range(cfg.workers if cfg.sap_delivery else 0):
                 deps = WorkerDeps(
                     cfg,
                     self.store,
@@ -303,6 +307,23 @@ class BridgeRuntime:
                 asyncio.create_task(self.subscriber.run(self.events_stop), name="subscriber")
             )
 
+    def _start_manual_export(self, mapping: MappingContext) -> None:
+        """SAP delivery switched off: no worker runs; pending orders go to a file."""
+        from pathlib import Path
+
+        from bridge.manual_export import ManualExporter
+
+        cfg = self.config
+        assert self.store is not None
+        self.manual_export = ManualExporter(
+            self.store,
+            mapping,
+            Path(cfg.manual_export_path),
+            cfg.manual_export_interval_s,
+            clock=self.clock,
+        )
+        self._tasks.append(asyncio.create_task(self.manual_export.run(), name="manual-export"))
+
     def _start_stock_sync(self) -> None:
         """SAP stock → shop stock on a schedule (``bridge.stock``)."""
         from bridge.stock import StockRule, StockSync
@@ -415,6 +436,7 @@ class BridgeRuntime:
             "reconciler": self.reconciler.stats() if self.reconciler else None,
             "webhooks_watch": self.webhook_watch.stats() if self.webhook_watch else None,
             "stock_sync": self.stock_sync.stats() if self.stock_sync else None,
+            "manual_export": self.manual_export.stats() if self.manual_export else None,
             "readiness": self.readiness.report() if self.readiness else None,
         }
 
@@ -434,6 +456,8 @@ class BridgeRuntime:
             self.webhook_watch.stop.set()
         if self.stock_sync is not None:
             self.stock_sync.stop.set()
+        if self.manual_export is not None:
+            self.manual_export.stop.set()
         self._health_stop.set()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=5)
