@@ -306,6 +306,37 @@ async def _partition(ctx: ActionContext, p: Mapping[str, Any], _label: str) -> A
     return undo
 
 
+async def _store_partition(ctx: ActionContext, p: Mapping[str, Any], label: str) -> Any:
+    """One bridge instance loses its PostgreSQL (``bridge_<instance>_to_store``), the others
+    keep theirs. ``refused``: the link is down, connecting fails at once (a database
+    restart, a closed port). ``blackhole``: connections open but nothing passes either way
+    and nothing is closed (a dropped route, a firewall that drops instead of rejecting) —
+    only the instance's own timeouts end its waits."""
+    from scenarios.instances import store_link
+
+    link = store_link(str(p["instance"]))
+    if link not in getattr(ctx.stack, "links", {}):
+        raise RuntimeError(
+            f"store_partition: this run has no link {link} (needs stack.bridge_instances > 1)"
+        )
+    if p.get("mode", "refused") == "refused":
+        await ctx.stack.proxy.disable(link)
+
+        async def enable() -> None:
+            await ctx.stack.proxy.enable(link)
+
+        return enable
+    names = {stream: f"{label}-{stream}" for stream in STREAMS}
+    for stream, name in names.items():
+        await ctx.stack.proxy.add_toxic(link, "timeout", stream=stream, name=name, timeout=0)
+
+    async def remove() -> None:
+        for name in names.values():
+            await ctx.stack.proxy.remove_toxic(link, name)
+
+    return remove
+
+
 async def _heal(ctx: ActionContext, _p: Mapping[str, Any], _label: str) -> Any:
     """Undo every fault still active (newest first): links back up, toxics and SAP rules
     removed, shop chaos reset, a killed bridge or broker started again."""
@@ -432,8 +463,20 @@ def _validate_crash_loop(p: Mapping[str, Any]) -> list[ParamError]:
     return []
 
 
+def _link(v: Any) -> str | None:
+    """A fixed link, or one instance's store link (``bridge_a_to_store`` …)."""
+    from scenarios.instances import MAX_INSTANCES, store_links
+
+    if v in LINKS or v in store_links(MAX_INSTANCES):
+        return None
+    return f"must be one of {', '.join(LINKS)} or bridge_<a..h>_to_store"
+
+
 _LINK = Param(
-    str, True, "shop_to_bridge | bridge_to_sap | bridge_to_shop | bridge_to_broker", one_of(*LINKS)
+    str,
+    True,
+    "shop_to_bridge | bridge_to_sap | bridge_to_shop | bridge_to_broker | bridge_<x>_to_store",
+    _link,
 )
 
 #: every action kind a timeline entry may name
@@ -505,6 +548,20 @@ ACTIONS: dict[str, Action] = {
             "cut a link (proxy disabled); duration_s heals it",
             {"link": _LINK},
             _partition,
+        ),
+        Action(
+            "store_partition",
+            "cut one bridge instance's PostgreSQL link (refused or black-holed); "
+            "duration_s heals it",
+            {
+                "instance": Param(
+                    str, True, "a, b, … (stack.bridge_instances)", one_of(*"abcdefgh")
+                ),
+                "mode": Param(
+                    str, False, "refused (default) | blackhole", one_of("refused", "blackhole")
+                ),
+            },
+            _store_partition,
         ),
         Action("heal", "undo every fault still active", {}, _heal, fault=False),
         Action(

@@ -60,11 +60,33 @@ def dlq(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result:
     return {"ok": found == want, "expected": want, "found": found}
 
 
+def webhook_active(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result | None:
+    """``expect.webhook_active``: the shop never disabled a webhook (7 failed deliveries in
+    a row in WooCommerce; ``scenarios.oracle.webhooks``), so nothing after the fault
+    depended on reconciliation."""
+    if not s.expect.webhook_active:
+        return None
+    found = int(v.counts.get("webhooks_disabled", 0))
+    return {"ok": found == 0, "expected": "0 disabled", "found": f"{found} disabled"}
+
+
+def delivery_failures(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result | None:
+    """``expect.delivery_failures_max``: deliveries the shop counted as failed (WooCommerce
+    never sends those again), e.g. 0 when a load balancer must hide a sick instance."""
+    if s.expect.delivery_failures_max is None:
+        return None
+    found = int(v.counts.get("webhook_failures", 0))
+    want = s.expect.delivery_failures_max
+    return {"ok": found <= want, "expected": f"<= {want}", "found": found}
+
+
 EXPECTATIONS: dict[str, Check] = {
     "settled": settled,
     "tta_p95": tta_p95,
     "drain_after_heal": drain,
     "dlq_entries": dlq,
+    "webhook_active": webhook_active,
+    "delivery_failures": delivery_failures,
 }
 
 

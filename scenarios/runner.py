@@ -65,6 +65,7 @@ def stack_settings(
         "sap_persist": st.sap_persist or any(e.action == "sap_restart" for e in scenario.timeline),
         "run_dir": run_dir,
         "prices_include_tax": scenario.load.prices_include_tax,
+        "bridge_instances": st.bridge_instances,
     }
     if not bridge_cmd:  # tuning of the reference bridge only
         overrides: dict[str, Any] = {}
@@ -89,6 +90,7 @@ def stack_settings(
         "sap_persist": False,
         "run_dir": None,
         "prices_include_tax": None,
+        "bridge_instances": 1,
     }
     missing = [k for k, v in wanted.items() if k not in have and v != defaults.get(k, v)]
     missing = [k for k in missing if k != "run_dir"]

@@ -107,6 +107,9 @@ class StackOptions:
     #: reference bridge only: how often it reconciles with the shop / polls SAP (seconds)
     reconcile_s: float | None = None
     poll_s: float | None = None
+    #: several bridge instances behind the harness's balancer on one PostgreSQL schema
+    #: (``scenarios.instances``); 1 = the usual single bridge
+    bridge_instances: int = 1
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,10 @@ class Expectations:
     skip_reason: str = ""
     timeout_s: float = 120.0
     quiet_s: float = 3.0
+    #: the shop never disabled a webhook (``scenarios.oracle.webhooks``)
+    webhook_active: bool = False
+    #: at most this many deliveries the shop counted as failed
+    delivery_failures_max: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,11 @@ class Scenario:
     def needs_bridge_process(self) -> bool:
         from scenarios.actions import PROCESS_ACTIONS
 
-        return self.stack.bridge_process or any(e.action in PROCESS_ACTIONS for e in self.timeline)
+        return (
+            self.stack.bridge_process
+            or self.stack.bridge_instances > 1
+            or any(e.action in PROCESS_ACTIONS for e in self.timeline)
+        )
 
 
 # ----------------------------------------------------------------------------- checking
@@ -251,6 +262,7 @@ STACK = {
     "fast_retry": "",
     "reconcile_s": "",
     "poll_s": "",
+    "bridge_instances": "",
 }
 EXPECT = {
     "tta_p95_ms": "",
@@ -262,6 +274,8 @@ EXPECT = {
     "skip_reason": "",
     "timeout_s": "",
     "quiet_s": "",
+    "webhook_active": "",
+    "delivery_failures_max": "",
 }
 ENTRY_BASE = {"at_s": "", "after_orders": "", "action": "", "duration_s": ""}
 
@@ -328,6 +342,7 @@ def _check(
         fast_retry=c.typed(st, ("stack",), "fast_retry", bool) is not False,
         reconcile_s=c.typed(st, ("stack",), "reconcile_s", (int, float), lo=0.1),
         poll_s=c.typed(st, ("stack",), "poll_s", (int, float), lo=0.1),
+        bridge_instances=c.typed(st, ("stack",), "bridge_instances", int, lo=1, hi=8) or 1,
     )
 
     # [[timeline]]
@@ -412,6 +427,8 @@ def _check(
         skip_reason=skip_reason,
         timeout_s=float(c.typed(ex, ("expect",), "timeout_s", (int, float), lo=1) or 120.0),
         quiet_s=float(c.typed(ex, ("expect",), "quiet_s", (int, float), lo=0.2) or 3.0),
+        webhook_active=bool(c.typed(ex, ("expect",), "webhook_active", bool)),
+        delivery_failures_max=c.typed(ex, ("expect",), "delivery_failures_max", int, lo=0),
     )
 
     contract = None

@@ -39,8 +39,18 @@ from fakeshop.config import ShopConfig
 from sapchaos import defaults
 from sapchaos.logs import get_logger
 from sapchaos.net import free_port
+from scenarios.balancer import Balancer, BalancerSettings
 from scenarios.bridge_process import REFERENCE_BRIDGE_CMD, BridgeEnv, BridgeProcess
 from scenarios.broker_process import BrokerProcess
+from scenarios.instances import (
+    RunSchema,
+    instance_dsn,
+    instance_names,
+    postgres_address,
+    postgres_url,
+    run_schema_name,
+    store_link,
+)
 from scenarios.oracle import Histories
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.server import toxiproxy
@@ -121,6 +131,14 @@ class StackSettings:
     #: how the bridge's work is recognised (``scenarios.oracle.contract.Contract`` or any
     #: object with its attributes); None → the reference bridge's conventions
     contract: Any = None
+    #: several bridge instances (child processes, ``a``, ``b``, …) on one PostgreSQL
+    #: schema created for the run, each reaching it through its own proxied link
+    #: ``bridge_<name>_to_store``, behind ``scenarios.balancer`` on the bridge port
+    bridge_instances: int = 1
+    #: the PostgreSQL the instances share (None → ``SAPCHAOS_TEST_PG`` or the local one)
+    postgres_url: str | None = None
+    #: the balancer's knobs (None → the values of ``deploy/nginx.conf``)
+    balancer: BalancerSettings | None = None
 
     def effective_broker(self) -> BrokerMode:
         """Magento mode needs a broker; without one asked for, it gets its own."""
@@ -129,7 +147,9 @@ class StackSettings:
         return self.broker
 
     def runs_bridge_as_process(self) -> bool:
-        return not self.no_bridge and (self.bridge_process or self.bridge_cmd is not None)
+        return not self.no_bridge and (
+            self.bridge_process or self.bridge_cmd is not None or self.bridge_instances > 1
+        )
 
 
 #: ``port_base`` + offset for each service and proxy listener
@@ -196,6 +216,11 @@ class EmbeddedStack:
     _http: aiohttp.ClientSession | None = None
     _bridge_cfg: BridgeConfig | None = None
     _fired_before_restart: dict[str, int] = field(default_factory=dict)
+    #: ``bridge_instances > 1``: instance name → its process, the balancer in front, and
+    #: the run's schema in PostgreSQL
+    bridge_procs: dict[str, BridgeProcess] = field(default_factory=dict)
+    balancer: Balancer | None = None
+    store_schema: RunSchema | None = None
 
     async def __aenter__(self) -> EmbeddedStack:
         try:
@@ -256,10 +281,30 @@ class EmbeddedStack:
             create_shop_app(shop_cfg), self.ports["shop"], "fakeshop"
         )
 
+        if s.bridge_instances > 1:
+            names = instance_names(s.bridge_instances)
+            for i, name in enumerate(names):
+                self.ports[f"bridge_{name}"] = (
+                    free_port() if s.port_base is None else s.port_base + 9 + i
+                )
+            self.store_schema = RunSchema(postgres_url(s.postgres_url), run_schema_name())
+            try:
+                await self.store_schema.create()
+            except Exception as exc:
+                raise StackError(
+                    f"cannot create the run's schema in PostgreSQL: {type(exc).__name__}: {exc}"
+                ) from None
         await self._start_proxy()
         self.env = self._bridge_env()
         if not s.no_bridge:
             await self.start_bridge()
+        if s.bridge_instances > 1 and not s.no_bridge:
+            self.balancer = Balancer(
+                [(n, f"127.0.0.1:{self.ports[f'bridge_{n}']}") for n in self._instance_names()],
+                port=self.ports["bridge"],
+                settings=s.balancer,
+            )
+            await self.balancer.start()
         if s.shop_mode == "woo":
             await self._subscribe_webhooks()
         if s.shop_chaos:
@@ -284,6 +329,9 @@ class EmbeddedStack:
         if self.broker_url is not None:
             b = urlsplit(self.broker_url)
             upstreams["bridge_to_broker"] = f"{b.hostname}:{b.port or 1883}"
+        if self.store_schema is not None:
+            for name in self._instance_names():
+                upstreams[store_link(name)] = postgres_address(self.store_schema.url)
         if not s.proxy:
             self.links = dict(upstreams)
             return
@@ -297,7 +345,7 @@ class EmbeddedStack:
             ) from None
         for name, upstream in upstreams.items():
             created = await self.proxy.create(
-                name, upstream, listen=f"127.0.0.1:{self.ports[name]}"
+                name, upstream, listen=f"127.0.0.1:{self.ports.get(name, 0)}"
             )
             self.links[name] = str(created["listen"])
 
@@ -357,8 +405,18 @@ class EmbeddedStack:
         }
 
     async def stop(self) -> None:
+        if self.balancer is not None:  # its record ends before the instances stop
+            with contextlib.suppress(Exception):
+                (self.run_dir / "balancer.json").write_text(
+                    json.dumps(self.balancer.stats(), indent=2) + "\n"
+                )
+            await self.balancer.stop()
+            self.balancer = None
         with contextlib.suppress(Exception):
             await self._stop_bridge()
+        if self.store_schema is not None:
+            with contextlib.suppress(Exception):
+                await self.store_schema.drop()
         await self._exit.aclose()
         self.proxy = None
         for runner in (self._shop_runner, self._sap_runner):
@@ -402,6 +460,10 @@ class EmbeddedStack:
         assert self.env is not None
         if s.no_bridge:
             raise StackError("this stack runs no bridge (no_bridge)")
+        if s.bridge_instances > 1:
+            for name in self._instance_names():
+                await self.start_instance(name)
+            return
         if s.runs_bridge_as_process():
             if self.bridge_proc is None:
                 self.bridge_proc = BridgeProcess(
@@ -445,8 +507,67 @@ class EmbeddedStack:
         ).replace(**self._bridge_settings())
         return self._bridge_cfg
 
+    # -- several instances ------------------------------------------------------------
+    def _instance_names(self) -> tuple[str, ...]:
+        n = self.settings.bridge_instances
+        return instance_names(n) if n > 1 else ()
+
+    def instance_store_dsn(self, name: str) -> str:
+        """Instance ``name``'s store: the run's schema through its ``bridge_<name>_to_store``
+        link."""
+        assert self.store_schema is not None
+        return instance_dsn(
+            self.store_schema.url, self.links[store_link(name)], self.store_schema.name
+        )
+
+    def _instance_process(self, name: str) -> BridgeProcess:
+        proc = self.bridge_procs.get(name)
+        if proc is not None:
+            return proc
+        if name not in self._instance_names():
+            raise StackError(
+                f"no bridge instance {name!r}; this run has {', '.join(self._instance_names())}"
+            )
+        assert self.env is not None
+        s = self.settings
+        env = dataclasses.replace(
+            self.env,
+            bridge_port=self.ports[f"bridge_{name}"],
+            state_dir=self.run_dir / f"bridge-state-{name}",
+        )
+        dsn = _literal(self.instance_store_dsn(name))
+        if s.bridge_cmd is not None:  # a foreign bridge gets its store as {store_dsn}
+            cmd = s.bridge_cmd.replace("{store_dsn}", dsn)
+        else:
+            conf = self.run_dir / "bridge.toml"
+            conf.write_text(_bridge_toml(self._bridge_settings()))
+            cmd = (
+                f"{REFERENCE_BRIDGE_CMD} --config {_literal(str(conf))} --seed {s.seed}"
+                f" --store {dsn}"
+            )
+        proc = BridgeProcess(
+            cmd, env, self.run_dir / f"bridge-{name}.log", ready_timeout_s=s.ready_timeout_s
+        )
+        self.bridge_procs[name] = proc
+        return proc
+
+    async def start_instance(self, name: str) -> None:
+        """Start instance ``name`` (again) unless it runs."""
+        proc = self._instance_process(name)
+        if not proc.running:
+            await proc.start()
+
+    async def kill_instance(self, name: str) -> None:
+        """``kill -9`` instance ``name`` (the others keep running)."""
+        await self._instance_process(name).kill()
+
     async def kill_bridge(self) -> None:
-        """``kill -9`` the bridge (a child process only: nothing of it runs its cleanup)."""
+        """``kill -9`` the bridge (a child process only: nothing of it runs its cleanup);
+        with several instances, every one of them."""
+        if self.bridge_procs:
+            for proc in self.bridge_procs.values():
+                await proc.kill()
+            return
         if self.bridge_proc is None:
             raise StackError(
                 "kill_bridge needs the bridge as a child process (bridge_process=True)"
@@ -458,6 +579,10 @@ class EmbeddedStack:
         if self.bridge_proc is not None:
             await self.bridge_proc.restart()
             return
+        if self.bridge_procs:
+            await self.kill_bridge()
+            await self.start_bridge()
+            return
         await self._stop_bridge()
         await self.start_bridge()
 
@@ -466,6 +591,8 @@ class EmbeddedStack:
         await self._stop_bridge()
 
     async def _stop_bridge(self) -> None:
+        for proc in self.bridge_procs.values():
+            await proc.stop()
         if self.bridge_proc is not None:
             await self.bridge_proc.stop()
         if self.bridge is not None:
@@ -549,11 +676,13 @@ class EmbeddedStack:
         received = await self._admin("GET", f"{self.shop_url}/__admin/received")
         deliveries = await self._admin("GET", f"{self.shop_url}/__admin/deliveries")
         docs = await self._admin("GET", f"{self.sap_url}/__admin/documents")
+        webhooks = await self._admin("GET", f"{self.shop_url}/__admin/webhooks")
         return Histories(
             shop_orders=orders["orders"],
             shop_received=received["received"],
             sap_documents=docs["documents"],
             deliveries=deliveries["deliveries"],
+            webhooks=webhooks["webhooks"],
         )
 
     async def fault_history(self) -> list[dict[str, Any]]:

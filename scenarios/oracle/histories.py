@@ -4,7 +4,8 @@
 ``GET /__admin/received``, ``sap_documents`` fakesap's ``GET /__admin/documents``,
 ``deliveries`` fakeshop's ``GET /__admin/deliveries``, ``fault_decisions`` fakesap's
 ``GET /__admin/faults/history`` (what the fault engine decided, request by request), and
-``bridge_log`` the lines of the bridge's log file (only read for personal data).
+``bridge_log`` the lines of the bridge's log file (only read for personal data),
+``webhooks`` fakeshop's ``GET /__admin/webhooks``.
 Nothing here asks the bridge how it did.
 """
 
@@ -58,6 +59,8 @@ class Histories:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     fault_decisions: list[dict[str, Any]] = field(default_factory=list)
     bridge_log: list[str] = field(default_factory=list)
+    #: fakeshop's ``GET /__admin/webhooks`` (status and failure counter at the end)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
 
     def orders_by_id(self) -> dict[int, dict[str, Any]]:
         return {int(o["id"]): o for o in self.shop_orders}

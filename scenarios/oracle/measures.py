@@ -9,6 +9,7 @@ from sapchaos.policy import Need
 from scenarios.oracle.contract import Contract
 from scenarios.oracle.histories import DEFAULT_CONTRACT, Histories, is_cancelled, parse_ts
 from scenarios.oracle.orders import order_need_for
+from scenarios.oracle.webhooks import delivered, disabled_webhooks
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -80,6 +81,11 @@ def counts(h: Histories, c: Contract = DEFAULT_CONTRACT) -> dict[str, Any]:
         "acknowledged": sum(1 for oid in orders if notes.get(oid)),
         "dlq": len(h.dlq_orders(c)),
         "webhook_attempts": sum(1 for d in h.deliveries if d.get("order_id") is not None),
+        # sent deliveries the shop counted as failed, and webhooks it disabled (oracle.webhooks)
+        "webhook_failures": sum(
+            1 for d in h.deliveries if d.get("sent_at") and not delivered(d.get("status"))
+        ),
+        "webhooks_disabled": len(disabled_webhooks(h)),
         "fault_decisions": len(h.fault_decisions),
         "statuses": dict(sorted(statuses.items())),
     }
