@@ -8,6 +8,7 @@ import aiohttp
 
 from bridge.config import BridgeConfig
 from bridge.runtime import BridgeRuntime
+from tests.bridge.stack import wait_until
 
 
 async def test_health_and_metrics_on_a_separate_listener(tmp_path: Path) -> None:
@@ -22,6 +23,12 @@ async def test_health_and_metrics_on_a_separate_listener(tmp_path: Path) -> None
         assert rt.metrics_port is not None and rt.metrics_port != rt.port
         probe = f"http://127.0.0.1:{rt.metrics_port}"
         async with aiohttp.ClientSession() as http:
+
+            async def ready() -> bool:
+                async with http.get(probe + "/readyz") as r:
+                    return r.status == 200  # 503 until the first probe of the store
+
+            assert await wait_until(ready, 20)
             for path in ("/livez", "/readyz", "/healthz"):
                 async with http.get(probe + path) as r:
                     assert r.status == 200, path
