@@ -61,6 +61,11 @@ class Histories:
     bridge_log: list[str] = field(default_factory=list)
     #: fakeshop's ``GET /__admin/webhooks`` (status and failure counter at the end)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    #: stock (invariant ``stock_drift``): fakesap's items with their warehouse info, the
+    #: shop's products, and the stock rule under test (None: stock sync not tested)
+    sap_items: list[dict[str, Any]] = field(default_factory=list)
+    shop_products: list[dict[str, Any]] = field(default_factory=list)
+    stock_rule: dict[str, Any] | None = None
 
     def orders_by_id(self) -> dict[int, dict[str, Any]]:
         return {int(o["id"]): o for o in self.shop_orders}

@@ -31,6 +31,7 @@ from scenarios.oracle.orders import (
     standing_not_cancelled,
 )
 from scenarios.oracle.pii import no_pii_in_log
+from scenarios.oracle.stock import stock_drift
 
 Violation = dict[str, Any]
 Invariant = Callable[[Histories, Contract], list[Violation]]
@@ -62,4 +63,5 @@ INVARIANTS: dict[str, Invariant] = {
     "confirmation_note": confirmation_note,
     "dlq_explained": dlq_explained,
     "no_pii_in_log": no_pii_in_log,
+    "stock_drift": stock_drift,
 }
