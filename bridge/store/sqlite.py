@@ -10,6 +10,7 @@ program in one hop, so a group commit of 64 webhooks costs one thread switch and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 import time
@@ -88,26 +89,60 @@ def _execute(conn: sqlite3.Connection, q: p.Query) -> Any:
     return rows[0][0] if rows else None
 
 
-def _run_program(conn: sqlite3.Connection, prog: p.Program, begin: str) -> Any:
-    """Drive one transaction program to completion on this (the database) thread."""
-    conn.execute(begin)
+def _drive(conn: sqlite3.Connection, prog: p.Program) -> Any:
+    """Run a program's statements (inside the caller's transaction); its return value."""
     try:
         q = next(prog)
         while True:
             result = (0 if q.mode == "exec" else None) if q.pg_only else _execute(conn, q)
             q = prog.send(result)
     except StopIteration as stop:
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return stop.value
+
+
+def _run_program(conn: sqlite3.Connection, prog: p.Program, begin: str) -> Any:
+    """Drive one transaction program to completion on this (the database) thread."""
+    conn.execute(begin)
+    try:
+        value = _drive(conn, prog)
+        conn.execute("COMMIT")
+        return value
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _run_batch(conn: sqlite3.Connection, batch: list[p.Program]) -> list[tuple[bool, Any]]:
+    """Group commit of write programs: one ``BEGIN IMMEDIATE … COMMIT`` for all of them,
+    each in its own savepoint, so a program that fails is rolled back alone and the others
+    commit. Returns ``(ok, value or exception)`` per program, in order; only after the
+    ``COMMIT`` (a failed commit raises for the whole batch)."""
+    if len(batch) == 1:
+        try:
+            return [(True, _run_program(conn, batch[0], "BEGIN IMMEDIATE"))]
+        except Exception as exc:
+            return [(False, exc)]
+    out: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for prog in batch:
+            conn.execute("SAVEPOINT program")
+            try:
+                value = _drive(conn, prog)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO program")
+                conn.execute("RELEASE program")
+                out.append((False, exc))
+            else:
+                conn.execute("RELEASE program")
+                out.append((True, value))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return out
 
 
 def _connect(opts: SqliteOptions, *, reader: bool = False) -> sqlite3.Connection:
@@ -154,7 +189,15 @@ class SqliteStore(ProgramStore):
     One writer connection on its own thread serialises every write; reads go to a second
     connection on a second thread (WAL readers never block the writer), except for
     ``:memory:`` databases, which exist only in their one connection.
+
+    Writes that arrive while the writer thread is busy wait and then go together, as one
+    transaction with a savepoint each (``_run_batch``): one thread hand-off and one commit
+    for many workers' steps, no added wait when the writer is idle, and a caller learns
+    its result only after the commit.
     """
+
+    #: at most this many write programs share one transaction
+    BATCH_MAX = 64
 
     def __init__(
         self,
@@ -168,6 +211,8 @@ class SqliteStore(ProgramStore):
         self._writer = writer
         self._reader = reader
         self._closed = False
+        self._queue: list[tuple[p.Program, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, dsn: str, *, clock: Callable[[], float] = time.time) -> SqliteStore:
@@ -193,9 +238,49 @@ class SqliteStore(ProgramStore):
         return await asyncio.get_running_loop().run_in_executor(side[0], fn, *args)
 
     async def _write(self, prog: p.Program) -> Any:
-        return await self._call(
-            self._writer, _run_program, self._writer[1], prog, "BEGIN IMMEDIATE"
-        )
+        if self._closed:
+            raise RuntimeError("store is closed")
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((prog, fut))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="sqlite-group-commit")
+        return await fut
+
+    async def _flush(self) -> None:
+        """Send queued write programs to the writer thread, a batch at a time."""
+        try:
+            while self._queue:
+                batch = [(pr, f) for pr, f in self._queue[: self.BATCH_MAX] if not f.done()]
+                del self._queue[: self.BATCH_MAX]
+                if not batch:
+                    continue
+                try:
+                    results = await self._call(
+                        self._writer, _run_batch, self._writer[1], [pr for pr, _ in batch]
+                    )
+                except asyncio.CancelledError:
+                    for _, f in batch:
+                        f.cancel()
+                    raise
+                except Exception as exc:
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc)
+                    continue
+                for (_, f), (ok, value) in zip(batch, results, strict=True):
+                    if f.done():
+                        continue  # the caller gave up (cancelled); the write stands
+                    if ok:
+                        f.set_result(value)
+                    else:
+                        f.set_exception(value)
+        except asyncio.CancelledError:
+            for _, f in self._queue:  # never sent: their callers learn it
+                f.cancel()
+            self._queue.clear()
+            raise
+        finally:
+            self._flusher = None
 
     async def _read(self, prog: p.Program) -> Any:
         side = self._reader or self._writer
@@ -208,6 +293,9 @@ class SqliteStore(ProgramStore):
     async def close(self) -> None:
         if self._closed:
             return
+        if self._flusher is not None:  # queued writes finish before the connection closes
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._flusher)
         self._closed = True
         if self._reader is not None:
             await _stop(self._reader)
