@@ -233,10 +233,18 @@ class BridgeRuntime:
         watch = None
         if cfg.shop_kind() == "woocommerce":
             from bridge.ops.routes import FIGURES_KEY
-            from bridge.ops.webhooks_watch import WebhookWatch
+            from bridge.ops.webhooks_watch import WebhookWatch, watcher_status
 
             watch = WebhookWatch(self.shop, cfg.delivery_url())
-            app[FIGURES_KEY].webhooks = watch.status
+            fallback = watch.status
+
+            async def webhook_status() -> dict[str, Any]:
+                """The runtime's watcher when it runs (started after the ingress)."""
+                if self.webhook_watch is not None:
+                    return watcher_status(self.webhook_watch)
+                return await fallback()
+
+            app[FIGURES_KEY].webhooks = webhook_status
         if cfg.sap_callback_secret:
             assert self.sap is not None
             observer = Poller(

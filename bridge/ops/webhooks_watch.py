@@ -1,8 +1,10 @@
 """Is the shop still delivering to us? WooCommerce disables a webhook after repeated
 delivery failures (status ``disabled``, ``paused`` by hand) and says nothing more: the
 bridge then only hears of orders through its reconciler. The dashboard shows how many of
-the bridge's webhooks are not active, read from ``GET /wp-json/wc/v3/webhooks`` at most
-every ``interval_s`` (a scrape never waits for the shop longer than ``timeout_s``).
+the bridge's webhooks are not active: from the runtime's ``WebhookWatcher`` when it runs
+(``bridge.shop.watcher``, which also re-activates them), else read here from
+``GET /wp-json/wc/v3/webhooks`` at most every ``interval_s`` (a scrape never waits for the
+shop longer than ``timeout_s``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.shop.client import ShopError, WooClient
+from bridge.shop.watcher import WebhookWatcher
 from bridge.shop.webhooks import list_webhooks
 
 
@@ -57,3 +60,17 @@ class WebhookWatch:
             "error": None,
         }
         return self._last
+
+
+def watcher_status(watcher: WebhookWatcher) -> dict[str, Any]:
+    """The same shape from the watcher's last check (no extra call to the shop)."""
+    stats = watcher.stats()
+    topics: dict[str, str] = stats["topics"]
+    not_active = [{"id": None, "topic": t, "status": s} for t, s in topics.items() if s != "active"]
+    return {
+        "total": len(topics) if stats["checks"] else None,
+        "disabled": len(not_active) if stats["checks"] else None,
+        "not_active": not_active,
+        "reactivated": stats["reactivated"],
+        "error": stats["last_error"],
+    }
