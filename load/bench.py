@@ -35,7 +35,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from load.bench_stack import FLAKY_CREATES, SAPCHAOS, BenchError, ProcStack, http_json, rss_mb
+from load.bench_stack import (
+    FLAKY_CREATES,
+    SAPCHAOS,
+    BenchError,
+    ProcStack,
+    cpu_s,
+    http_json,
+    rss_mb,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,8 +160,11 @@ def row_burst(ctx: Context) -> list[Row]:
     try:
         sap_pid = st.procs["fakesap"].pid
         sap_before = rss_mb(sap_pid)
+        pids = {name: proc.pid for name, proc in st.procs.items()}
+        cpu0 = {name: cpu_s(pid) for name, pid in pids.items()}
         st.generate(n)
         done = st.wait_acked(n, timeout_s=max(120.0, n / 20))
+        cpu_ms = {name: (cpu_s(pid) - cpu0[name]) * 1000 / n for name, pid in pids.items()}
         sap_after = rss_mb(sap_pid)
         out = st.outcome()
     finally:
@@ -169,7 +180,8 @@ def row_burst(ctx: Context) -> list[Row]:
             ratio,
             met and done,
             out.oracle,
-            f"{n} orders{_sized(ctx, 'full size 5,000')}",
+            f"{n} orders{_sized(ctx, 'full size 5,000')}; CPU per order: "
+            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu_ms.items()),
         )
     ]
     docs = max(1, int(out.verdict.counts["sap_orders"]))
