@@ -80,6 +80,19 @@ def delivery_failures(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) 
     return {"ok": found <= want, "expected": f"<= {want}", "found": found}
 
 
+def delivery_time(s: Scenario, v: Verdict, _ok: bool, _drain: float | None) -> Result | None:
+    """``expect.delivery_max_s``: the longest the shop waited for any delivery's answer
+    (a hung bridge holds the shop's delivery connections until its 60 s timeout)."""
+    if s.expect.delivery_max_s is None:
+        return None
+    found = float(v.counts.get("delivery_max_ms", 0.0)) / 1000
+    return {
+        "ok": found <= s.expect.delivery_max_s,
+        "expected": f"<= {s.expect.delivery_max_s:g} s",
+        "found": f"{found:.1f} s",
+    }
+
+
 EXPECTATIONS: dict[str, Check] = {
     "settled": settled,
     "tta_p95": tta_p95,
@@ -87,6 +100,7 @@ EXPECTATIONS: dict[str, Check] = {
     "dlq_entries": dlq,
     "webhook_active": webhook_active,
     "delivery_failures": delivery_failures,
+    "delivery_time": delivery_time,
 }
 
 

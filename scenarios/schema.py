@@ -127,6 +127,8 @@ class Expectations:
     webhook_active: bool = False
     #: at most this many deliveries the shop counted as failed
     delivery_failures_max: int | None = None
+    #: no delivery held the shop's connection longer than this (seconds)
+    delivery_max_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ EXPECT = {
     "quiet_s": "",
     "webhook_active": "",
     "delivery_failures_max": "",
+    "delivery_max_s": "",
 }
 ENTRY_BASE = {"at_s": "", "after_orders": "", "action": "", "duration_s": ""}
 
@@ -429,6 +432,7 @@ def _check(
         quiet_s=float(c.typed(ex, ("expect",), "quiet_s", (int, float), lo=0.2) or 3.0),
         webhook_active=bool(c.typed(ex, ("expect",), "webhook_active", bool)),
         delivery_failures_max=c.typed(ex, ("expect",), "delivery_failures_max", int, lo=0),
+        delivery_max_s=c.typed(ex, ("expect",), "delivery_max_s", (int, float), lo=0.1),
     )
 
     contract = None

@@ -9,7 +9,7 @@ from sapchaos.policy import Need
 from scenarios.oracle.contract import Contract
 from scenarios.oracle.histories import DEFAULT_CONTRACT, Histories, is_cancelled, parse_ts
 from scenarios.oracle.orders import order_need_for
-from scenarios.oracle.webhooks import delivered, disabled_webhooks
+from scenarios.oracle.webhooks import delivered, disabled_webhooks, longest_delivery_ms
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -86,6 +86,7 @@ def counts(h: Histories, c: Contract = DEFAULT_CONTRACT) -> dict[str, Any]:
             1 for d in h.deliveries if d.get("sent_at") and not delivered(d.get("status"))
         ),
         "webhooks_disabled": len(disabled_webhooks(h)),
+        "delivery_max_ms": longest_delivery_ms(h),
         "fault_decisions": len(h.fault_decisions),
         "statuses": dict(sorted(statuses.items())),
     }

@@ -25,6 +25,15 @@ def delivered(status: Any) -> bool:
     return isinstance(status, int) and 200 <= status < 303
 
 
+def longest_delivery_ms(h: Histories) -> float:
+    """The longest time the shop waited for a delivery's answer (its connection held);
+    WooCommerce gives up after 60 s, and a sick bridge must never make it wait that long."""
+    return max(
+        (float(d.get("duration_ms") or 0) for d in h.deliveries if d.get("sent_at")),
+        default=0.0,
+    )
+
+
 def failure_runs(h: Histories) -> dict[int, int]:
     """Webhook id → the longest run of consecutive failed deliveries, in finishing order
     (attempts never sent — dropped by chaos — do not count, as WooCommerce never saw

@@ -10,7 +10,7 @@ from typing import Any
 
 from scenarios.oracle import judge
 from scenarios.oracle.histories import Histories
-from scenarios.oracle.webhooks import disabled_webhooks, failure_runs
+from scenarios.oracle.webhooks import disabled_webhooks, failure_runs, longest_delivery_ms
 
 HOOK = {"id": 1, "topic": "order.created", "status": "active", "failure_count": 0}
 
@@ -67,6 +67,15 @@ def test_dropped_copies_never_reached_the_shop_counter() -> None:
 def test_status_disabled_at_the_end_is_a_disable() -> None:
     h = hist([], [{**HOOK, "status": "disabled"}])
     assert [d["webhook_id"] for d in disabled_webhooks(h)] == [1]
+
+
+def test_longest_delivery_counts_sent_attempts_only() -> None:
+    slow = {**attempt(1, 200), "duration_ms": 4200.5}
+    never_sent = {**attempt(2, None, sent=False), "duration_ms": 99999.0}
+    h = hist([attempt(0, 200), slow, never_sent])
+    assert longest_delivery_ms(h) == 4200.5
+    assert judge(h).counts["delivery_max_ms"] == 4200.5
+    assert longest_delivery_ms(hist([])) == 0.0
 
 
 def test_counts_carry_failures_and_disables() -> None:

@@ -50,6 +50,7 @@ def test_the_catalog_file_keeps_75_s_refused_then_black_holed() -> None:
         ("store_partition", "a", "blackhole", 75.0),
     ]
     assert s.expect.webhook_active and s.expect.delivery_failures_max == 0
+    assert s.expect.delivery_max_s == 15
 
 
 BASE = """\
@@ -142,7 +143,10 @@ async def test_store_partition_shortened_passes(tmp_path: Path) -> None:
         "dlq_entries": True,
         "webhook_active": True,
         "delivery_failures": True,
+        "delivery_time": True,
     }
+    # no delivery held the shop's connection near its 60 s timeout
+    assert 0 < counts["delivery_max_ms"] <= 15_000
     windows = [w["name"] for w in report["fault_windows"]]
     assert len(windows) == 2 and all(w.startswith("store_partition@") for w in windows)
 
