@@ -91,10 +91,11 @@ def page(title: str, body: str, who: str = "", csrf: str = "") -> web.Response:
     )
     html = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{_e(title)} · sapchaos ops</title><style>{STYLE}</style></head><body>"
+        f"<title>{_e(title)} · sapchaos ops</title>"
+        '<link rel="stylesheet" href="/ops/static/style.css"></head><body>'
         '<header><b>sapchaos bridge ops</b><a href="/ops/ui">overview</a>'
         f'<span style="flex:1"></span><span id="who">{_e(who)}</span>{logout}</header>'
-        f'<main>{body}</main><script src="/ops/ui/live.js"></script></body></html>'
+        f'<main>{body}</main><script src="/ops/static/live.js"></script></body></html>'
     )
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)
 
@@ -215,6 +216,9 @@ def add_dashboard_routes(app: web.Application, store: Store, auth: OpsAuth) -> N
         return web.Response(
             text=LIVE_JS, content_type="application/javascript", headers=SECURITY_HEADERS
         )
+
+    async def style_css(_request: web.Request) -> web.Response:
+        return web.Response(text=STYLE, content_type="text/css", headers=SECURITY_HEADERS)
 
     async def overview(request: web.Request) -> web.Response:
         writer = principal_of(request).can_write
@@ -399,7 +403,8 @@ def add_dashboard_routes(app: web.Application, store: Store, auth: OpsAuth) -> N
     app.router.add_get("/ops", root)
     app.router.add_get("/ops/", root)
     app.router.add_get("/ops/ui", overview)
-    app.router.add_get("/ops/ui/live.js", live_js)
+    app.router.add_get("/ops/static/live.js", live_js)
+    app.router.add_get("/ops/static/style.css", style_css)
     app.router.add_get("/ops/ui/order", order)
     app.router.add_get("/ops/ui/quarantine/{id}", quarantine_entry)
     app.router.add_post("/ops/ui/dlq/{id}/replay", replay_form)

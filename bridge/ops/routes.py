@@ -18,6 +18,8 @@ from bridge.store.base import Store
 FIGURES_KEY: web.AppKey[Figures] = web.AppKey("ops_figures", Figures)
 #: pages a browser navigates to: without a session they redirect to the login page
 HTML_PREFIXES = ("/ops/ui",)
+#: static assets of the dashboard, served without a session (the login page uses them)
+PUBLIC_PREFIX = "/ops/static/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -34,6 +36,8 @@ def ops_middleware(auth: OpsAuth) -> Any:
         path = request.path
         if not _is_ops(path):
             return await handler(request)
+        if path.startswith(PUBLIC_PREFIX) and request.method == "GET":
+            return await handler(request)  # the stylesheet and script: no data in them
         if path == "/ops/login":
             if is_write(request) and not same_origin(request):
                 return error_json(403, "cross_site", "Cross-site login refused.")

@@ -123,6 +123,11 @@ async def _drive(browser: Any, url: str, oid: int, dl_id: int, email: str, st: A
     await page.click("#login")
     await page.wait_for_url(f"{url}/ops/ui")
     assert "oncall (operator)" in await page.inner_text("#who")
+    # the stylesheet is served and allowed by the page's CSP (no inline style)
+    header_bg = await page.evaluate(
+        "() => getComputedStyle(document.querySelector('header')).backgroundColor"
+    )
+    assert header_bg == "rgb(29, 35, 48)", header_bg
     # the key figures fill in from /ops/figures (live script)
     await page.wait_for_function(
         "() => document.getElementById('fig-dlq').textContent === '1'", timeout=15_000

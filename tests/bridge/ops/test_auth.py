@@ -21,6 +21,11 @@ async def test_ops_without_a_token_is_401_and_health_and_metrics_stay_open(ops: 
     assert resp.status == 302 and resp.headers["Location"] == "/ops/login"
     for path in ("/livez", "/readyz", "/healthz", "/metrics"):
         assert (await c.get(path)).status == 200, path
+    # the dashboard's stylesheet and script hold no data: served to the login page too
+    for path in ("/ops/static/style.css", "/ops/static/live.js"):
+        assert (await c.get(path)).status == 200, path
+    assert (await c.get("/ops/static/other")).status == 404
+    assert (await c.post("/ops/static/style.css")).status == 401
 
 
 async def test_read_only_cannot_replay_operator_can_and_the_audit_names_them(ops: OpsApp) -> None:
