@@ -110,6 +110,8 @@ class StackOptions:
     #: several bridge instances behind the harness's balancer on one PostgreSQL schema
     #: (``scenarios.instances``); 1 = the usual single bridge
     bridge_instances: int = 1
+    #: in front of several instances: ``embedded`` (scenarios.balancer) | ``nginx``
+    balancer: str = "embedded"
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ STACK = {
     "reconcile_s": "",
     "poll_s": "",
     "bridge_instances": "",
+    "balancer": "",
 }
 EXPECT = {
     "tta_p95_ms": "",
@@ -346,6 +349,8 @@ def _check(
         reconcile_s=c.typed(st, ("stack",), "reconcile_s", (int, float), lo=0.1),
         poll_s=c.typed(st, ("stack",), "poll_s", (int, float), lo=0.1),
         bridge_instances=c.typed(st, ("stack",), "bridge_instances", int, lo=1, hi=8) or 1,
+        balancer=c.typed(st, ("stack",), "balancer", str, choices=("embedded", "nginx"))
+        or "embedded",
     )
 
     # [[timeline]]

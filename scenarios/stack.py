@@ -51,6 +51,7 @@ from scenarios.instances import (
     run_schema_name,
     store_link,
 )
+from scenarios.nginx_balancer import NginxBalancer, NginxError
 from scenarios.oracle import Histories
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.server import toxiproxy
@@ -139,6 +140,9 @@ class StackSettings:
     postgres_url: str | None = None
     #: the balancer's knobs (None → the values of ``deploy/nginx.conf``)
     balancer: BalancerSettings | None = None
+    #: ``embedded``: ``scenarios.balancer``; ``nginx``: ``deploy/nginx.conf`` run for real
+    #: (``scenarios.nginx_balancer``; needs the nginx binary)
+    balancer_kind: Literal["embedded", "nginx"] = "embedded"
 
     def effective_broker(self) -> BrokerMode:
         """Magento mode needs a broker; without one asked for, it gets its own."""
@@ -219,7 +223,7 @@ class EmbeddedStack:
     #: ``bridge_instances > 1``: instance name → its process, the balancer in front, and
     #: the run's schema in PostgreSQL
     bridge_procs: dict[str, BridgeProcess] = field(default_factory=dict)
-    balancer: Balancer | None = None
+    balancer: Balancer | NginxBalancer | None = None
     store_schema: RunSchema | None = None
 
     async def __aenter__(self) -> EmbeddedStack:
@@ -299,12 +303,7 @@ class EmbeddedStack:
         if not s.no_bridge:
             await self.start_bridge()
         if s.bridge_instances > 1 and not s.no_bridge:
-            self.balancer = Balancer(
-                [(n, f"127.0.0.1:{self.ports[f'bridge_{n}']}") for n in self._instance_names()],
-                port=self.ports["bridge"],
-                settings=s.balancer,
-            )
-            await self.balancer.start()
+            await self._start_balancer()
         if s.shop_mode == "woo":
             await self._subscribe_webhooks()
         if s.shop_chaos:
@@ -508,6 +507,22 @@ class EmbeddedStack:
         return self._bridge_cfg
 
     # -- several instances ------------------------------------------------------------
+    async def _start_balancer(self) -> None:
+        s = self.settings
+        upstreams = [(n, f"127.0.0.1:{self.ports[f'bridge_{n}']}") for n in self._instance_names()]
+        if s.balancer_kind == "nginx":
+            self.balancer = NginxBalancer(
+                upstreams, port=self.ports["bridge"], workdir=self.run_dir / "nginx"
+            )
+            try:
+                await self.balancer.start()
+            except NginxError as exc:
+                self.balancer = None
+                raise StackError(str(exc)) from None
+            return
+        self.balancer = Balancer(upstreams, port=self.ports["bridge"], settings=s.balancer)
+        await self.balancer.start()
+
     def _instance_names(self) -> tuple[str, ...]:
         n = self.settings.bridge_instances
         return instance_names(n) if n > 1 else ()

@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from scenarios import nginx_balancer
 from scenarios.instances import (
     DEFAULT_POSTGRES_URL,
     instance_dsn,
@@ -23,6 +24,7 @@ from scenarios.instances import (
     postgres_url,
     store_link,
 )
+from scenarios.nginx_balancer import RECIPE, render
 from scenarios.runner import run_scenario
 from scenarios.schema import Scenario, load_scenario, validate_file
 
@@ -163,3 +165,41 @@ async def test_store_partition_shortened_passes(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "bridge-a.log").stat().st_size > 0
     assert (tmp_path / "run" / "bridge-b.log").stat().st_size > 0
     assert await _run_schemas() <= before  # the run's schema is gone
+
+
+def test_nginx_recipe_rendered_for_the_run() -> None:
+    conf = render(
+        RECIPE.read_text("utf-8"),
+        [("a", "127.0.0.1:4001"), ("b", "127.0.0.1:4002"), ("c", "127.0.0.1:4003")],
+        4000,
+    )
+    servers = [ln.strip() for ln in conf.splitlines() if ln.strip().startswith("server 127")]
+    assert servers == [
+        f"server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in (4001, 4002, 4003)
+    ]
+    assert "listen 127.0.0.1:4000;" in conf and "bridge-a" not in conf
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent" in conf
+
+
+async def test_nginx_missing_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nginx_balancer, "find_nginx", lambda: None)
+    lb = nginx_balancer.NginxBalancer([("a", "127.0.0.1:1")], port=1, workdir=tmp_path)
+    with pytest.raises(nginx_balancer.NginxError, match="needs the nginx binary on PATH"):
+        await lb.start()
+
+
+async def test_store_partition_behind_the_real_nginx_recipe(tmp_path: Path) -> None:
+    """The same scenario with ``stack.balancer = "nginx"``: ``deploy/nginx.conf`` itself in
+    front of the instances (CI installs nginx; a missing binary fails, not skips)."""
+    s = shortened(load_scenario("store-partition"), window_s=6.0)
+    s = dataclasses.replace(s, stack=dataclasses.replace(s.stack, balancer="nginx"))
+    out = io.StringIO()
+    report = await run_scenario(s, seed=5, run_dir=tmp_path / "run", out=out, progress_stream=None)
+    assert report["verdict"] == "pass", out.getvalue()
+    assert report["counts"]["webhook_failures"] == 0 and report["counts"]["lost"] == 0
+    lb = json.loads((tmp_path / "run" / "balancer.json").read_text())
+    assert lb["kind"] == "nginx" and [i["name"] for i in lb["instances"]] == ["a", "b"]
+    conf = (tmp_path / "run" / "nginx" / "nginx.conf").read_text()
+    assert all(i["address"] in conf for i in lb["instances"])
