@@ -115,6 +115,11 @@ class BridgeConfig:
     sap_delivery: bool = True
     manual_export_path: str = "pending-orders.jsonl"
     manual_export_interval_s: float = 5.0
+    # scheduled ``reconcile --last N`` (with the reconciler; 0 = off): the JSON report at
+    # reconcile_report_path, the table next to it (+ ".txt")
+    reconcile_report_interval_s: float = 0.0
+    reconcile_report_last: int = 200
+    reconcile_report_path: str = "reconcile-report.json"
     #: which shop API reconciliation reads: "woocommerce", "magento" or "auto"
     shop_api: str = "auto"
     #: Magento integration bearer token (``/rest/V1``; Magento mode)

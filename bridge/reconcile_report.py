@@ -21,20 +21,34 @@ to later pages, so an order can be read twice (deduplicated by id) but not skipp
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from bridge.keys import key_order
 from bridge.sap.client import ServiceLayerClient
+from bridge.sap.errors import SLFailure
 from bridge.shop.client import ShopError, WooClient
 from bridge.store.base import Store
+from bridge.store.errors import StoreUnavailable
+from sapchaos.logs import get_logger
 from sapchaos.policy import END_STATUSES, SYNC_STATUSES
 
-__all__ = ["ReconcileReport", "ReconcileRow", "reconcile_last", "render_table"]
+__all__ = [
+    "ReconcileReport",
+    "ReconcileRow",
+    "ScheduledReport",
+    "reconcile_last",
+    "render_table",
+]
 
 PER_PAGE = 100
 VERDICTS = ("ok", "missing", "amount_mismatch", "state_mismatch", "not_wanted")
@@ -241,3 +255,70 @@ def render_table(report: ReconcileReport, only_problems: bool = False) -> str:
 
 def dumps(report: ReconcileReport) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+
+
+log = get_logger("bridge.reconcile_report")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class ScheduledReport:
+    """``reconcile --last N`` on a schedule: ``path`` gets the JSON report and
+    ``path`` + ``.txt`` the table, both replaced atomically; what SAP lacks is
+    re-enqueued as on demand."""
+
+    store: Store
+    shop: WooClient
+    sap: ServiceLayerClient
+    path: Path
+    last: int = 200
+    interval_s: float = 3600.0
+    clock: Callable[[], float] = time.time
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    runs: int = 0
+    failures: int = 0
+    last_counts: dict[str, int] | None = None
+    last_error: str | None = None
+
+    async def run_once(self) -> ReconcileReport:
+        report = await reconcile_last(self.store, self.shop, self.sap, self.last)
+        _write(self.path, dumps(report) + "\n")
+        _write(self.path.with_name(self.path.name + ".txt"), render_table(report) + "\n")
+        self.runs += 1
+        self.last_counts = report.counts
+        if not report.clean:
+            log.warning("reconcile_report_mismatches", **report.counts)
+        return report
+
+    async def run(self) -> None:
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.interval_s)
+            if self.stop.is_set():
+                break
+            try:
+                await self.run_once()
+                self.last_error = None
+            except (ShopError, SLFailure, StoreUnavailable, OSError, TimeoutError) as exc:
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("reconcile_report_failed", error=self.last_error)
+            except Exception:
+                self.failures += 1
+                log.exception("reconcile_report_bug")
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "last": self.last,
+            "runs": self.runs,
+            "failures": self.failures,
+            "counts": self.last_counts,
+            "last_error": self.last_error,
+        }

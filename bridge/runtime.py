@@ -44,6 +44,7 @@ from sapchaos.logs import get_logger
 if TYPE_CHECKING:
     from bridge.events import MagentoSubscriber, OutboxRelay
     from bridge.manual_export import ManualExporter
+    from bridge.reconcile_report import ScheduledReport
     from bridge.shop.watcher import WebhookWatcher
     from bridge.stock import StockSync
 
@@ -67,6 +68,7 @@ class BridgeRuntime:
     webhook_watch: WebhookWatcher | None = None
     stock_sync: StockSync | None = None
     manual_export: ManualExporter | None = None
+    reconcile_report: ScheduledReport | None = None
     #: readiness checks of the roles this runtime runs (``/readyz``)
     readiness: Readiness | None = None
     _health_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -194,6 +196,8 @@ class BridgeRuntime:
                 and (cfg.webhook_delivery_url or "ingress" in roles)
             ):
                 self._start_webhook_watch()
+            if cfg.reconcile_report_interval_s > 0 and self.reconciler.reader.kind == "woocommerce":
+                self._start_reconcile_report()
         if ("poller" in roles or "stock_sync" in roles) and cfg.stock_sync_interval_s > 0:
             self._start_stock_sync()
         if "relay" in roles or "subscriber" in roles:
@@ -332,6 +336,27 @@ class BridgeRuntime:
         )
         self._tasks.append(asyncio.create_task(self.manual_export.run(), name="manual-export"))
 
+    def _start_reconcile_report(self) -> None:
+        """``reconcile --last N`` on a schedule (``bridge.reconcile_report``)."""
+        from pathlib import Path
+
+        from bridge.reconcile_report import ScheduledReport
+
+        cfg = self.config
+        assert self.store is not None and self.shop is not None and self.sap is not None
+        self.reconcile_report = ScheduledReport(
+            self.store,
+            self.shop,
+            self.sap,
+            Path(cfg.reconcile_report_path),
+            cfg.reconcile_report_last,
+            cfg.reconcile_report_interval_s,
+            clock=self.clock,
+        )
+        self._tasks.append(
+            asyncio.create_task(self.reconcile_report.run(), name="reconcile-report")
+        )
+
     def _start_stock_sync(self) -> None:
         """SAP stock → shop stock on a schedule (``bridge.stock``)."""
         from bridge.stock import StockRule, StockSync
@@ -445,6 +470,7 @@ class BridgeRuntime:
             "webhooks_watch": self.webhook_watch.stats() if self.webhook_watch else None,
             "stock_sync": self.stock_sync.stats() if self.stock_sync else None,
             "manual_export": self.manual_export.stats() if self.manual_export else None,
+            "reconcile_report": self.reconcile_report.stats() if self.reconcile_report else None,
             "readiness": self.readiness.report() if self.readiness else None,
         }
 
@@ -466,6 +492,8 @@ class BridgeRuntime:
             self.stock_sync.stop.set()
         if self.manual_export is not None:
             self.manual_export.stop.set()
+        if self.reconcile_report is not None:
+            self.reconcile_report.stop.set()
         self._health_stop.set()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=5)

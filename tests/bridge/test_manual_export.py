@@ -7,12 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+import structlog
 
 from bridge.runtime import BridgeRuntime
 from bridge.sap.client import ServiceLayerClient
 from sapchaos.cli import main
 from tests.bridge.stack import bridge_config, settle, stack, wait_until
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """``main()`` configures logging onto pytest's captured output; undo that afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 async def test_delivery_off_exports_and_resumes_without_duplicates(

@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bridge.reconcile_report import reconcile_last, render_table
 from bridge.runtime import BridgeRuntime
 from bridge.sap.client import ServiceLayerClient
 from sapchaos.cli import main
 from tests.bridge.stack import bridge_config, settle, stack
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """``main()`` configures logging onto pytest's captured output; undo that afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _sap(url: str) -> ServiceLayerClient:
@@ -112,3 +126,39 @@ def test_reconcile_last_refuses_a_bad_count(capsys: pytest.CaptureFixture[str]) 
     assert main(["bridge", "reconcile", "--last", "0"]) == 2
     err = capsys.readouterr().err
     assert "--last" in err and "Traceback" not in err
+
+
+async def test_scheduled_report_is_written(sqlite_dsn: str, tmp_path: Path) -> None:
+    from tests.bridge.stack import wait_until
+
+    path = tmp_path / "reports" / "reconcile.json"
+    async with stack() as st:
+        cfg = bridge_config(
+            sqlite_dsn,
+            st.sap_url,
+            st.shop_url,
+            roles=("worker", "reconciler"),
+            reconcile_interval_s=3600,
+            reconcile_report_interval_s=0.3,
+            reconcile_report_last=5,
+            reconcile_report_path=str(path),
+        )
+        ids = await st.generate(5)
+        for oid in ids:
+            await st.woo.request("PUT", f"orders/{oid}", {"status": "processing"})
+        async with BridgeRuntime(cfg) as rt:
+            sched = rt.reconcile_report
+            assert sched is not None
+
+            async def two_runs() -> bool:
+                return sched.runs >= 2
+
+            assert await wait_until(two_runs, 30)
+            await rt.wait_idle(30)
+        data = json.loads(path.read_text())
+        assert data["read"] == 5
+        assert "5 orders:" in path.with_name("reconcile.json.txt").read_text()
+        # the periodic reconciler had not run yet (an hour): the first report found the
+        # orders missing and re-enqueued them; they are in SAP now, once each
+        keys = await st.sap_orders_by_key()
+        assert dict(keys) == {f"wc:{i}:order": 1 for i in ids}
