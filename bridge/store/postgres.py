@@ -29,6 +29,7 @@ from bridge.store import sql
 from bridge.store.engine import ProgramStore
 from bridge.store.errors import StoreUnavailable, UnsupportedDsn
 from bridge.store.migrations import load_migrations
+from bridge.store.pg_signal import PgJobSignal, channel_for
 
 __all__ = ["PostgresOptions", "PostgresStore", "parse_postgres_dsn"]
 
@@ -188,7 +189,17 @@ class PostgresStore(ProgramStore):
             )
         except (OSError, TimeoutError, asyncpg.exceptions.CannotConnectNowError) as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {_why(exc)}") from exc
-        return cls(opts, pool, clock)
+        store = cls(opts, pool, clock)
+        # commits that make jobs runnable wake the other processes' workers (LISTEN/NOTIFY)
+        signal = PgJobSignal(pool, channel_for(opts.schema), opts.command_timeout_s)
+        await signal.listen(
+            lambda: asyncio.wait_for(
+                asyncpg.connect(opts.dsn, timeout=opts.connect_timeout_s, server_settings=settings),
+                opts.connect_timeout_s * 2,
+            )
+        )
+        store.job_signal = signal
+        return store
 
     async def _in_transaction(self, prog: p.Program, *, readonly: bool) -> Any:
         """Run one program in one transaction, every wait bounded. On a timeout, a broken
@@ -295,6 +306,8 @@ class PostgresStore(ProgramStore):
         if self._closed:
             return
         self._closed = True
+        if isinstance(self.job_signal, PgJobSignal):
+            await self.job_signal.close()
         try:  # a graceful close talks to the server: over a dead link, drop the sockets
             await asyncio.wait_for(self._pool.close(), self.options.command_timeout_s)
         except _LINK_ERRORS:  # TimeoutError is one of them
