@@ -231,7 +231,7 @@ def build_openapi() -> dict[str, Any]:
             "get": {
                 "summary": f"List {es} (read-only)",
                 "parameters": _query_params(),
-                "responses": {"200": {"description": "collection"}},
+                "responses": {"200": {"description": "collection"}, **_error_responses(400)},
             }
         }
         paths[f"/b1s/v1/{es}('{{{key}}}')"] = {
@@ -485,10 +485,13 @@ def _finish_paths(paths: dict[str, Any]) -> None:
         for method, op in item.items():
             if method == "parameters":
                 continue
+            statuses = [401, 404] if names else [401]
+            if method == "get" and path.endswith("$count"):
+                statuses.append(400)
             op["responses"].update(
-                {k: v for k, v in _error_responses(401).items() if k not in op["responses"]}
+                {k: v for k, v in _error_responses(*statuses).items() if k not in op["responses"]}
             )
-            if method == "get" and not names and not path.endswith("$count"):
+            if method == "get" and not names and "$" not in path:
                 op.setdefault("parameters", []).extend(_REQUEST_CONFIG)
 
 

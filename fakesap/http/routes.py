@@ -178,7 +178,9 @@ def allowed_methods(tail: str) -> list[str]:
         return ["GET", "POST"] if documents and not rest else ["GET"] if not rest else []
     if rest:
         return ["POST"] if rest in ACTIONS and documents else []
-    return ["DELETE", "GET", "PATCH"] if documents else ["GET"]
+    if name in DOCUMENT_KINDS:
+        return ["DELETE", "GET", "PATCH"]
+    return ["DELETE", "GET"] if documents else ["GET"]
 
 
 class SlHandlers:
@@ -325,7 +327,9 @@ class SlHandlers:
         if name not in ENTITY_SETS:
             raise SLError.of("resource_not_found", segment=name[:80] or tail[:80])
         if key_text is None:
-            if rest == "$count" and method == "GET":
+            if rest == "$count":
+                if method != "GET":
+                    raise SLError.of("method_not_allowed", method=method, segment=f"{name}/$count")
                 return self.count(request, name, version)
             if rest:
                 raise SLError.of("resource_not_found", segment=rest[:80])
@@ -344,7 +348,7 @@ class SlHandlers:
             raise SLError.of("resource_not_found", segment=rest[:80])
         if method == "GET":
             return self.entity(request, name, key, version)
-        if method == "PATCH" and name in DOCUMENT_SETS:
+        if method == "PATCH" and name in DOCUMENT_KINDS:
             return await self.patch(request, name, key)
         if method == "DELETE" and name in DOCUMENT_SETS:
             raise SLError.of("documents_not_deletable")
