@@ -131,7 +131,7 @@ async def order_view(store: Store, order_id: int, masked: bool) -> dict[str, Any
         [row.idem_key for row in ledger],
     )
     attempts = await store.list_attempts(order_id)
-    dead = [d for d in await store.list_dead_letters(1000, 0, True) if d.order_id == order_id]
+    dead = await store.dead_letters_for(order_id)
     audit = await store.list_audit(order_id=order_id)
     events = await store.events_for(ref.correlation_id)
     snapshot = None

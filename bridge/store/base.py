@@ -626,6 +626,10 @@ class Store(abc.ABC):
         measured from the order's job creation (its first delivery or event)."""
 
     @abc.abstractmethod
+    async def dead_letters_for(self, order_id: int) -> list[DeadLetterRow]:
+        """DLQ rows of one order (replayed ones too), oldest first (ops views)."""
+
+    @abc.abstractmethod
     async def events_for(self, correlation_id: str, limit: int = 200) -> list[OutboxEvent]:
         """Outbox events of one order (by correlation id), oldest first (ops views)."""
 

@@ -342,3 +342,7 @@ class ProgramStore(Store, abc.ABC):
     async def events_for(self, correlation_id: str, limit: int = 200) -> list[OutboxEvent]:
         result: list[OutboxEvent] = await self._read(p.events_for(correlation_id, limit))
         return result
+
+    async def dead_letters_for(self, order_id: int) -> list[DeadLetterRow]:
+        result: list[DeadLetterRow] = await self._read(p.dead_letters_for(order_id))
+        return result

@@ -970,3 +970,12 @@ def events_for(correlation_id: str, limit: int) -> Program:
         "all",
     )
     return [to_event(r) for r in rows]
+
+
+def dead_letters_for(order_id: int) -> Program:
+    rows = yield Query(
+        f"SELECT {sql.DEAD_LETTER_COLUMNS} FROM dead_letters WHERE order_id = $1 ORDER BY id",
+        (order_id,),
+        "all",
+    )
+    return [to_dead_letter(r) for r in rows]
