@@ -337,6 +337,26 @@ async def _store_partition(ctx: ActionContext, p: Mapping[str, Any], label: str)
     return remove
 
 
+async def _instance_kill(ctx: ActionContext, p: Mapping[str, Any], _label: str) -> Any:
+    """``kill -9`` one bridge instance (``a``, ``b``, …) while the others keep serving, as
+    an OOM kill or a node failure takes out one replica; it starts again after ``down_s``
+    (unless ``restart = false``: then undo or ``heal`` starts it)."""
+    name = str(p["instance"])
+    kill = getattr(ctx.stack, "kill_instance", None)
+    if kill is None:
+        raise RuntimeError("instance_kill needs a stack with several bridge instances")
+    await kill(name)
+
+    async def start() -> None:
+        await ctx.stack.start_instance(name)  # type: ignore[attr-defined]
+
+    if p.get("restart", True) is False:
+        return start
+    await asyncio.sleep(float(p.get("down_s", 0.5)))
+    await start()
+    return None
+
+
 async def _heal(ctx: ActionContext, _p: Mapping[str, Any], _label: str) -> Any:
     """Undo every fault still active (newest first): links back up, toxics and SAP rules
     removed, shop chaos reset, a killed bridge or broker started again."""
@@ -563,6 +583,18 @@ ACTIONS: dict[str, Action] = {
             },
             _store_partition,
         ),
+        Action(
+            "instance_kill",
+            "kill -9 one bridge instance; restarts after down_s unless restart = false",
+            {
+                "instance": Param(
+                    str, True, "a, b, … (stack.bridge_instances)", one_of(*"abcdefgh")
+                ),
+                "down_s": Param((float, int), False, "seconds before the restart", non_negative),
+                "restart": Param(bool, False, "start it again (default true)"),
+            },
+            _instance_kill,
+        ),
         Action("heal", "undo every fault still active", {}, _heal, fault=False),
         Action(
             "bridge_kill",
@@ -603,6 +635,6 @@ ACTIONS: dict[str, Action] = {
 }
 
 #: actions that need the bridge as a child process
-PROCESS_ACTIONS = frozenset({"bridge_kill", "bridge_restart", "bridge_crash_loop"})
+PROCESS_ACTIONS = frozenset({"bridge_kill", "bridge_restart", "bridge_crash_loop", "instance_kill"})
 #: actions that need a broker the run owns
 BROKER_ACTIONS = frozenset({"broker_stop", "broker_kill", "broker_start"})

@@ -539,6 +539,8 @@ class EmbeddedStack:
         proc = self.bridge_procs.get(name)
         if proc is not None:
             return proc
+        if not self._instance_names():
+            raise StackError(f"no bridge instance {name!r}: needs stack.bridge_instances > 1")
         if name not in self._instance_names():
             raise StackError(
                 f"no bridge instance {name!r}; this run has {', '.join(self._instance_names())}"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import random
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from scenarios import nginx_balancer
+from scenarios.actions import ACTIONS, PROCESS_ACTIONS, ActionContext
 from scenarios.instances import (
     DEFAULT_POSTGRES_URL,
     instance_dsn,
@@ -203,3 +205,91 @@ async def test_store_partition_behind_the_real_nginx_recipe(tmp_path: Path) -> N
     assert lb["kind"] == "nginx" and [i["name"] for i in lb["instances"]] == ["a", "b"]
     conf = (tmp_path / "run" / "nginx" / "nginx.conf").read_text()
     assert all(i["address"] in conf for i in lb["instances"])
+
+
+class _Proxy:
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+
+    async def disable(self, name: str) -> None:
+        self.calls.append(("disable", name))
+
+    async def enable(self, name: str) -> None:
+        self.calls.append(("enable", name))
+
+    async def add_toxic(self, link: str, kind: str, **kw: object) -> None:
+        self.calls.append(("add_toxic", link, kind, kw))
+
+    async def remove_toxic(self, link: str, name: str) -> None:
+        self.calls.append(("remove_toxic", link, name))
+
+
+class _Stack:
+    """What the instance actions ask of ``EmbeddedStack`` (two instances)."""
+
+    sap_url = shop_url = "http://unused"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+        self.proxy = _Proxy(self.calls)
+        self.links = {"bridge_a_to_store": "127.0.0.1:1", "bridge_b_to_store": "127.0.0.1:2"}
+
+    async def kill_instance(self, name: str) -> None:
+        self.calls.append(("kill_instance", name))
+
+    async def start_instance(self, name: str) -> None:
+        self.calls.append(("start_instance", name))
+
+
+def _context(stack: object) -> ActionContext:
+    async def admin(method: str, url: str, body: object = None) -> object:
+        raise AssertionError("no admin call expected")
+
+    return ActionContext(stack=stack, admin=admin, rng=random.Random(1))  # type: ignore[arg-type]
+
+
+async def test_store_partition_refused_and_blackhole_and_their_undo() -> None:
+    stack = _Stack()
+    ctx = _context(stack)
+    undo = await ACTIONS["store_partition"].run(ctx, {"instance": "b"}, "sp@1")
+    assert stack.calls == [("disable", "bridge_b_to_store")]
+    assert undo is not None
+    await undo()
+    assert stack.calls[-1] == ("enable", "bridge_b_to_store")
+    stack.calls.clear()
+    undo = await ACTIONS["store_partition"].run(ctx, {"instance": "a", "mode": "blackhole"}, "sp@2")
+    assert stack.calls == [
+        (
+            "add_toxic",
+            "bridge_a_to_store",
+            "timeout",
+            {"stream": s, "name": f"sp@2-{s}", "timeout": 0},
+        )
+        for s in ("upstream", "downstream")
+    ]
+    assert undo is not None
+    await undo()
+    assert stack.calls[2:] == [
+        ("remove_toxic", "bridge_a_to_store", "sp@2-upstream"),
+        ("remove_toxic", "bridge_a_to_store", "sp@2-downstream"),
+    ]
+
+
+async def test_store_partition_without_instances_is_a_clear_error() -> None:
+    stack = _Stack()
+    stack.links = {}
+    with pytest.raises(RuntimeError, match=r"needs stack\.bridge_instances > 1"):
+        await ACTIONS["store_partition"].run(_context(stack), {"instance": "a"}, "sp@1")
+
+
+async def test_instance_kill_restarts_or_leaves_it_to_the_undo() -> None:
+    stack = _Stack()
+    ctx = _context(stack)
+    assert await ACTIONS["instance_kill"].run(ctx, {"instance": "b", "down_s": 0}, "k@1") is None
+    assert stack.calls == [("kill_instance", "b"), ("start_instance", "b")]
+    stack.calls.clear()
+    undo = await ACTIONS["instance_kill"].run(ctx, {"instance": "a", "restart": False}, "k@2")
+    assert stack.calls == [("kill_instance", "a")] and undo is not None
+    await undo()
+    assert stack.calls[-1] == ("start_instance", "a")
+    assert "instance_kill" in PROCESS_ACTIONS
