@@ -94,6 +94,15 @@ class FeeLine(_Model):
     _amounts = field_validator("total", "total_tax")(_sane_amount)
 
 
+class BillingRef(_Model):
+    email: str = ""
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v: Any) -> str:
+        return "" if v is None else str(v)
+
+
 class CouponRef(_Model):
     code: str = ""
 
@@ -128,6 +137,7 @@ class OrderPayload(_Model):
     #: the order's VAT (None when a payload omits it: then only the total is checked)
     total_tax: Decimal | None = None
     customer_note: str = ""
+    billing: BillingRef = Field(default_factory=BillingRef)
     line_items: list[LineItem] = Field(min_length=1)
     shipping_lines: list[ShippingLine] = Field(default_factory=list)
     fee_lines: list[FeeLine] = Field(default_factory=list)

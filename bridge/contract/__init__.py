@@ -7,7 +7,8 @@ totals check (``bridge.contract.totals``). The living spec with a changelog and 
 examples per version is ``docs/contract.md``; ``tests/bridge/contract`` pins them.
 
 * **1** — the original mapping (``bridge.mapping.RULES``).
-* **1.1** — ``U_NationalId`` (validated DNI/NIE/CIF), ``Comments`` with machine hints,
+* **1.1** — ``CardCode`` also matched by billing email, ``U_NationalId`` (validated
+  DNI/NIE/CIF), ``Comments`` with machine hints,
   ``U_ShopOrderId`` dropped, shipping and fees booked gross in the VAT group of the rate
   charged, shipping as freight or as a non-inventory item.
 """
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 _V1_1_RULES: dict[str, Rule] = {
-    "card_code": v1.card_code,
+    "card_code": v1_1.card_code,
     "dates": v1.dates,
     "references": v1_1.references,
     "national_id": v1_1.national_id,

@@ -23,7 +23,7 @@ from bridge.mapping import MappingContext, _money, charge_vat_group
 from bridge.order import OrderPayload
 from sapchaos.nationalid import NationalIdError, validate_national_id
 
-__all__ = ["charges", "national_id", "references"]
+__all__ = ["card_code", "charges", "national_id", "references"]
 
 #: ``ORDR.Comments`` is NVARCHAR(254) in SAP Business One
 COMMENTS_MAX = 254
@@ -49,6 +49,22 @@ def _comments(order: OrderPayload, ctx: MappingContext) -> str:
     if note:
         text = f"{text} | note: {note}"
     return text if len(text) <= COMMENTS_MAX else text[: COMMENTS_MAX - 1] + "…"
+
+
+def card_code(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
+    """The customer's business partner matched by customer id, else by billing email
+    (case-insensitive; a guest checkout by a known customer), else the generic web
+    account."""
+    if order.customer_id:
+        for c in ctx.catalog.customers:
+            if c.id == order.customer_id:
+                return {"CardCode": c.card_code}
+    email = order.billing.email.strip().lower()
+    if email:
+        for c in ctx.catalog.customers:
+            if c.email.strip().lower() == email and c.card_code:
+                return {"CardCode": c.card_code}
+    return {"CardCode": ctx.guest_card_code}
 
 
 def references(order: OrderPayload, ctx: MappingContext) -> dict[str, Any]:
