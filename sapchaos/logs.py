@@ -170,7 +170,7 @@ class StdlibJsonFormatter(logging.Formatter):
                 data["error"] = " ".join(str(exc).split())[:300]
             else:
                 data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(mask(data), default=str)
+        return json.dumps(_mask_tree(data), default=str)
 
 
 def get_logger(name: str) -> Any:

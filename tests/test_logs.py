@@ -37,3 +37,22 @@ def test_correlation_id_is_scoped() -> None:
     log.info("outside")
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     assert "correlation_id" not in line
+
+
+def test_stdlib_log_lines_are_json_with_only_personal_data_masked() -> None:
+    import io
+    import json
+    import logging
+
+    from sapchaos.logs import configure_logging
+
+    buf = io.StringIO()
+    configure_logging("INFO", stream=buf)
+    try:
+        logging.getLogger("aiohttp.server").warning("Unclosed connection to ana@example.com")
+    finally:
+        configure_logging("INFO")
+    line = json.loads(buf.getvalue().strip().splitlines()[-1])
+    assert line["logger"] == "aiohttp.server" and line["level"] == "warning"
+    assert line["event"].startswith("Unclosed connection to a***")  # readable, e-mail masked
+    assert "ana@example.com" not in buf.getvalue()
