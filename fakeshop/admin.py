@@ -170,6 +170,9 @@ async def reset(request: web.Request) -> web.Response:
         t.cancel()
     shop.state.reset()
     shop.engine.reseed()
+    reseed = getattr(shop.state.order_factory, "reseed", None)
+    if reseed is not None:  # a reset shop generates the same orders as a new one
+        reseed()
     return web.json_response({"reset": True})
 
 

@@ -25,7 +25,53 @@ from fakeshop.rest.routes import add_routes, wp_rest_middleware
 from fakeshop.store import Clock, OrderFactory, ShopState
 from sapchaos.catalog import Catalog, load_catalog
 
-__all__ = ["FAKESHOP_KEY", "Shop", "create_app", "generator_factory"]
+__all__ = ["FAKESHOP_KEY", "SeededOrderFactory", "Shop", "create_app", "generator_factory"]
+
+
+class SeededOrderFactory:
+    """Orders from the seeded generator (``fakeshop.generator``), with the store options
+    (prices incl. tax, time zone, home URL) the shop itself uses. ``next_item_id`` is the
+    shop's order-item sequence (refund items draw from it too); ``register_customer``
+    creates the accounts of guests who sign up at checkout. ``reseed()`` (called by
+    ``/__admin/reset``) starts the sequence again, so a reset shop generates the same
+    orders as a new one."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        config: ShopConfig,
+        next_item_id: Callable[[], int] | None = None,
+        register_customer: Callable[[dict[str, Any], dict[str, Any]], int] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.config = config
+        self.next_item_id = next_item_id
+        self.register_customer = register_customer
+        self._gen: Any = None
+
+    def reseed(self) -> None:
+        self._gen = None
+
+    def __call__(self, order_id: int, now: datetime) -> dict[str, Any]:
+        if self._gen is None:
+            from fakeshop.generator import GeneratorSettings, OrderGenerator
+
+            config, catalog = self.config, self.catalog
+            incl = config.prices_include_tax
+            settings = GeneratorSettings(
+                prices_include_tax=catalog.prices_include_tax if incl is None else incl,
+                utc_offset_hours=config.utc_offset_hours,
+                home_url=config.home_url or "http://127.0.0.1/",
+            )
+            self._gen = OrderGenerator(
+                catalog,
+                random.Random(config.seed),
+                settings,
+                next_item_id=self.next_item_id,
+                register_customer=self.register_customer,
+            )
+        order: dict[str, Any] = self._gen.new_order(order_id, now)
+        return order
 
 
 def generator_factory(
@@ -34,33 +80,8 @@ def generator_factory(
     next_item_id: Callable[[], int] | None = None,
     register_customer: Callable[[dict[str, Any], dict[str, Any]], int] | None = None,
 ) -> OrderFactory:
-    """Orders from the seeded generator (``fakeshop.generator``), with the store options
-    (prices incl. tax, time zone, home URL) the shop itself uses. ``next_item_id`` is the
-    shop's order-item sequence (refund items draw from it too); ``register_customer``
-    creates the accounts of guests who sign up at checkout."""
-    state: dict[str, Any] = {}
-
-    def factory(order_id: int, now: datetime) -> dict[str, Any]:
-        if "gen" not in state:
-            from fakeshop.generator import GeneratorSettings, OrderGenerator
-
-            incl = config.prices_include_tax
-            settings = GeneratorSettings(
-                prices_include_tax=catalog.prices_include_tax if incl is None else incl,
-                utc_offset_hours=config.utc_offset_hours,
-                home_url=config.home_url or "http://127.0.0.1/",
-            )
-            state["gen"] = OrderGenerator(
-                catalog,
-                random.Random(config.seed),
-                settings,
-                next_item_id=next_item_id,
-                register_customer=register_customer,
-            )
-        order: dict[str, Any] = state["gen"].new_order(order_id, now)
-        return order
-
-    return factory
+    """The shop's default order factory (a ``SeededOrderFactory``)."""
+    return SeededOrderFactory(catalog, config, next_item_id, register_customer)
 
 
 def _no_factory(order_id: int, now: datetime) -> dict[str, Any]:
