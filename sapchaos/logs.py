@@ -107,9 +107,21 @@ def correlated(cid: str) -> Iterator[None]:
         correlation_id.reset(token)
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is *now*, not the one at configure time (a test
+    runner or a redirect may replace and close it later)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """Configure structlog and the stdlib root logger to emit masked JSON lines."""
     lvl = getattr(logging, level.upper(), logging.INFO)
+    stream = stream if stream is not None else _CurrentStderr()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
