@@ -341,6 +341,10 @@ def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) ->
                 value = Path(value).read_text("utf-8").rstrip("\r\n")
             except (OSError, UnicodeDecodeError) as exc:
                 raise BridgeConfigError(f"{key}: cannot read the secret file: {exc}") from None
+        if name.split("__", 1)[0] not in settings:
+            # not a setting: the variable of a CLI flag (SAPCHAOS_BRIDGE_STORE for
+            # ``bridge serve --store``, SAPCHAOS_BRIDGE_DLQ_LIST_LIMIT, …), read by the flag
+            continue
         if "__" in name:
             outer, inner = name.split("__", 1)
             flat.setdefault(outer, {})[inner] = value
