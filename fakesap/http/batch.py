@@ -22,8 +22,11 @@ drops the reply after the handler ran leaves a change set committed with its ans
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -36,6 +39,11 @@ from fakesap.changeset import atomic
 from fakesap.documents.actions import ACTIONS
 from fakesap.documents.schema import DOCUMENT_SETS
 from fakesap.errors import ODataVersion, SLError, error_body
+from fakesap.faults import FAULT_ENGINE_KEY
+from fakesap.faults.base import RequestView
+from fakesap.faults.middleware import RESOURCE as FAULT_RESOURCE
+from fakesap.faults.middleware import chain as fault_chain
+from fakesap.http.cookies import cookie
 from fakesap.http.wire import (
     JSON_CONTENT_TYPE,
     dumps_bytes,
@@ -180,6 +188,28 @@ def parse_batch(body: bytes, content_type: str, version: ODataVersion) -> list[P
     return parts
 
 
+def sub_view(sub: SubRequest, version: ODataVersion, session_id: str | None) -> RequestView:
+    """What the fault engine's rules see of one request inside a batch."""
+    resource = sub.tail.split("?")[0]
+    m = FAULT_RESOURCE.match(resource)
+    body: Any = None
+    if sub.body.strip():
+        try:
+            body = json.loads(sub.body)
+        except (ValueError, RecursionError):
+            body = None
+    return RequestView(
+        method=sub.method,
+        path=f"/b1s/{version}/{resource}",
+        version=version,
+        resource=resource,
+        entity_set=m.group(1) if m else None,
+        key=m.group(2) if m else None,
+        body=body,
+        session_id=session_id,
+    )
+
+
 def render_http(resp: SubResponse) -> bytes:
     reason = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
     lines = [f"HTTP/1.1 {resp.status} {reason}"]
@@ -240,11 +270,23 @@ class BatchHandler:
         chunks: list[bytes] = []
         for part in parts:
             if part.request is not None:
-                resp = await self.single(request, part.request, version)
+                single = part.request
+                [resp], _ = await self.with_faults(
+                    request,
+                    [single],
+                    version,
+                    partial(self.single_as_list, request, single, version),
+                )
                 chunks.append(render_part(resp))
                 failed = resp.status >= 400
             else:
-                responses, failed = await self.run_changeset(request, part.changeset, version)
+                subs = part.changeset
+                responses, failed = await self.with_faults(
+                    request,
+                    subs,
+                    version,
+                    partial(self.run_changeset, request, subs, version),
+                )
                 if failed:
                     chunks.append(render_part(responses[0]))
                 else:
@@ -265,6 +307,64 @@ class BatchHandler:
             body=out,
             headers={"Content-Type": f"multipart/mixed; boundary={outer}"},
         )
+
+    async def single_as_list(
+        self, request: web.Request, sub: SubRequest, version: ODataVersion
+    ) -> tuple[list[SubResponse], bool]:
+        resp = await self.single(request, sub, version)
+        return [resp], resp.status >= 400
+
+    async def with_faults(
+        self,
+        request: web.Request,
+        subs: list[SubRequest],
+        version: ODataVersion,
+        run: Callable[[], Awaitable[tuple[list[SubResponse], bool]]],
+    ) -> tuple[list[SubResponse], bool]:
+        """Run one part (a request, or a change set as one unit) inside the faults the
+        engine picks for its requests, as if each had come alone: an error fault answers
+        in its place (a change set then does not run), a commit-then-fail runs it and
+        loses its answers, delays delay it."""
+        engine = request.app.get(FAULT_ENGINE_KEY)
+        if engine is None or not engine.rules:
+            return await run()
+        session = cookie(request, "B1SESSION")
+        picked = []
+        for sub in subs:
+            view = sub_view(sub, version, session)
+            decision = engine.decide(view, "sl")
+            if decision is not None:
+                picked.append((decision, view))
+        if not picked:
+            return await run()
+        seen: dict[str, Any] = {}
+
+        async def base(_request: web.Request) -> web.StreamResponse:
+            responses, failed = await run()
+            reply = web.Response(
+                status=responses[0].status if failed else 200,
+                body=responses[0].body if failed else b"{}",
+                content_type="application/json",
+            )
+            seen["result"], seen["reply"] = (responses, failed), reply
+            return reply
+
+        handler: Any = base
+        for decision, view in reversed(picked):
+            handler = fault_chain(decision, request, view, self.state, engine, handler)
+        try:
+            final = await handler(request)
+        finally:
+            for decision, _ in picked:
+                decision.finish()
+        if final is seen.get("reply"):
+            result: tuple[list[SubResponse], bool] = seen["result"]
+            return result
+        body = (
+            final.body if isinstance(final, web.Response) and isinstance(final.body, bytes) else b""
+        )
+        headers = {"Content-Type": final.headers.get("Content-Type", JSON_CONTENT_TYPE)}
+        return [SubResponse(final.status, headers, body, subs[0].content_id)], True
 
     async def single(
         self, request: web.Request, sub: SubRequest, version: ODataVersion

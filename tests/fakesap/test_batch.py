@@ -180,3 +180,64 @@ def test_b1sl_python_batch_client_changeset() -> None:
                 failed = exc
             assert failed is not None
             assert sorted(live.state.docs["Orders"]) == [1, 2]  # nothing of it committed
+
+
+async def test_faults_apply_per_request_and_per_changeset(sl: SL) -> None:
+    """An error fault on a change set's request answers in place of the change set (which
+    does not run); commit_then_fail on one commits it and loses its answers; a GET part
+    gets its own fault while the others go through."""
+    rules = [
+        {
+            "id": "once-503",
+            "fault": "http_error",
+            "entity_set": "Orders",
+            "method": "POST",
+            "params": {"status": 503},
+            "max_count": 1,
+        },
+        {
+            "id": "items-500",
+            "fault": "http_error",
+            "entity_set": "Items",
+            "method": "GET",
+            "params": {"status": 500},
+        },
+    ]
+    for rule in rules:
+        r = await sl.post("/__admin/faults", rule)
+        assert r.status in (200, 201), r
+    body = batch_body(
+        [http_part("POST", "Orders", order(1), "1"), http_part("POST", "Orders", order(2), "2")],
+        [http_part("POST", "Orders", order(3), "1")],
+        http_part("GET", "Items('LAMP-DESK')"),
+        http_part("GET", "Orders/$count"),
+    )
+    _, _, text = await post_batch(sl, body, Prefer="odata.continue-on-error")
+    assert status_lines(text) == [
+        "503 Service Unavailable",
+        "201 Created",
+        "500 Internal Server Error",
+        "200 OK",
+    ]
+    truth = await sl.admin("documents")
+    assert [d["request"]["body"]["NumAtCard"] for d in truth["documents"]] == ["WEB-3"]
+    assert (await sl.call("DELETE", "/__admin/faults/items-500")).status in (200, 204)
+    r = await sl.post(
+        "/__admin/faults",
+        {
+            "fault": "commit_then_fail",
+            "entity_set": "Orders",
+            "method": "POST",
+            "params": {"status": 502},
+            "max_count": 1,
+        },
+    )
+    assert r.status in (200, 201), r
+    body = batch_body(
+        [http_part("POST", "Orders", order(4), "1"), http_part("POST", "Orders", order(5), "2")]
+    )
+    _, _, text = await post_batch(sl, body)
+    assert status_lines(text) == ["502 Bad Gateway"]  # the answer is lost …
+    truth = await sl.admin("documents")
+    numbers = [d["request"]["body"]["NumAtCard"] for d in truth["documents"]]
+    assert numbers == ["WEB-3", "WEB-4", "WEB-5"]  # … but the change set committed

@@ -154,6 +154,13 @@ def test_b1sl_python_client_pages_with_b1s_pagesize_and_survives_routeid_none() 
         rows = page.data["value"] if isinstance(page.data, dict) else page.data
         assert [row["DocEntry"] for row in rows] == [1, 2]
         assert page.next_link
+        ci = adapter.get(
+            "BusinessPartners",
+            ep_params={"$filter": "CardName eq 'lucía fernández'", "$select": "CardCode"},
+            headers={"B1S-CaseInsensitive": "true"},
+        )
+        found = ci.data["value"] if isinstance(ci.data, dict) else ci.data
+        assert [row["CardCode"] for row in found] == ["C10011"]
         # a ROUTEID of "None" (what clients send when the login carried no route)
         sid = adapter.session_id
         with httpx.Client() as http:
