@@ -147,9 +147,13 @@ class BridgeProcess:
         *,
         ready_timeout_s: float = 30,
         stop_grace_s: float = 10.0,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.cmd = cmd
         self.env = env
+        #: more environment for the command (e.g. SAPCHAOS_BRIDGE_CONFIG, the scenario's
+        #: tuning for the reference bridge; other bridges ignore it)
+        self.extra_env = dict(extra_env or {})
         self.log_path = Path(log_path)
         self.ready_timeout_s = ready_timeout_s
         self.stop_grace_s = stop_grace_s
@@ -195,7 +199,7 @@ class BridgeProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
-                env={**os.environ, **self.env.environ()},
+                env={**os.environ, **self.extra_env, **self.env.environ()},
                 start_new_session=True,  # own process group: kill reaches the whole tree
             )
         deadline = time.monotonic() + self.ready_timeout_s

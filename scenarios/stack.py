@@ -442,12 +442,20 @@ class EmbeddedStack:
         return runner, f"http://127.0.0.1:{port}"
 
     # -- the bridge ------------------------------------------------------------------
+    def _bridge_config_file(self) -> Path:
+        """The scenario's tuning for the reference bridge as a ``bridge serve --config``
+        file; every bridge command also gets its path as ``SAPCHAOS_BRIDGE_CONFIG`` (the
+        variable of that flag), so ``--bridge-cmd 'sapchaos bridge serve'`` runs with the
+        scenario's roles and intervals, and a foreign bridge simply ignores it."""
+        conf = self.run_dir / "bridge.toml"
+        conf.write_text(_bridge_toml(self._bridge_settings()))
+        return conf
+
     def _bridge_command(self) -> str:
         s = self.settings
         if s.bridge_cmd is not None:
             return s.bridge_cmd
-        conf = self.run_dir / "bridge.toml"
-        conf.write_text(_bridge_toml(self._bridge_settings()))
+        conf = self._bridge_config_file()
         cmd = f"{REFERENCE_BRIDGE_CMD} --config {_literal(str(conf))} --seed {s.seed}"
         if s.store_dsn is not None:
             cmd += f" --store {_literal(s.store_dsn)}"
@@ -470,6 +478,7 @@ class EmbeddedStack:
                     self.env,
                     self.bridge_log,
                     ready_timeout_s=s.ready_timeout_s,
+                    extra_env={"SAPCHAOS_BRIDGE_CONFIG": str(self._bridge_config_file())},
                 )
             await self.bridge_proc.start()
             return
@@ -553,17 +562,20 @@ class EmbeddedStack:
             state_dir=self.run_dir / f"bridge-state-{name}",
         )
         dsn = _literal(self.instance_store_dsn(name))
+        conf = self._bridge_config_file()
         if s.bridge_cmd is not None:  # a foreign bridge gets its store as {store_dsn}
             cmd = s.bridge_cmd.replace("{store_dsn}", dsn)
         else:
-            conf = self.run_dir / "bridge.toml"
-            conf.write_text(_bridge_toml(self._bridge_settings()))
             cmd = (
                 f"{REFERENCE_BRIDGE_CMD} --config {_literal(str(conf))} --seed {s.seed}"
                 f" --store {dsn}"
             )
         proc = BridgeProcess(
-            cmd, env, self.run_dir / f"bridge-{name}.log", ready_timeout_s=s.ready_timeout_s
+            cmd,
+            env,
+            self.run_dir / f"bridge-{name}.log",
+            ready_timeout_s=s.ready_timeout_s,
+            extra_env={"SAPCHAOS_BRIDGE_CONFIG": str(conf)},
         )
         self.bridge_procs[name] = proc
         return proc
