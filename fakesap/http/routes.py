@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -405,7 +406,16 @@ class SlHandlers:
             fields=self.fields(name),
             case_insensitive=asked.case_insensitive,
         )
-        result = apply_query(self.state.list_entities(name), opts, page_size)
+        entities = self.state.list_entities(name)
+        if version == "v2":  # OData v4: each entity carries its @odata.etag
+            result = apply_query(entities, replace(opts, select=None), page_size)
+            full = result.rows
+            result.rows = [
+                {"@odata.etag": etag(row), **picked}
+                for row, picked in zip(full, project(full, opts.select), strict=True)
+            ]
+        else:
+            result = apply_query(entities, opts, page_size)
         link = next_link(name, opts, result.next_skip) if result.next_skip is not None else None
         body = collection_body(
             service_root(request, version),
