@@ -241,3 +241,31 @@ async def test_faults_apply_per_request_and_per_changeset(sl: SL) -> None:
     truth = await sl.admin("documents")
     numbers = [d["request"]["body"]["NumAtCard"] for d in truth["documents"]]
     assert numbers == ["WEB-3", "WEB-4", "WEB-5"]  # … but the change set committed
+
+
+async def test_persisted_changesets_survive_a_restart_and_rolled_back_ones_do_not(
+    start_sl: StartSL, tmp_path: Any
+) -> None:
+    from fakesap.backend import FakeSap
+    from fakesap.config import FakeSapConfig
+
+    path = str(tmp_path / "sap.sqlite")
+    sl = await start_sl(persist_path=path)
+    good = batch_body(
+        [http_part("POST", "Orders", order(1), "1"), http_part("POST", "Orders", order(2), "2")]
+    )
+    bad = batch_body(
+        [
+            http_part("POST", "Orders", order(3), "1"),
+            http_part("POST", "Orders", order(4, CardCode="NOPE"), "2"),
+        ]
+    )
+    assert status_lines((await post_batch(sl, good))[2]) == ["201 Created", "201 Created"]
+    assert status_lines((await post_batch(sl, bad))[2]) == ["400 Bad Request"]
+    reopened = FakeSap(FakeSapConfig(persist_path=path))
+    try:
+        assert sorted(reopened.docs["Orders"]) == [1, 2]
+        assert reopened.next_entry["Orders"] == 3
+        assert len(reopened.truth) == 2
+    finally:
+        reopened.close()
