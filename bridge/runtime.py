@@ -370,6 +370,8 @@ class BridgeRuntime:
             self.sap, self.shop, rule, cfg.stock_sync_interval_s, clock=self.clock
         )
         self._tasks.append(asyncio.create_task(self.stock_sync.run(), name="stock-sync"))
+        for worker in self.workers:  # an order booked here commits stock: sync soon
+            worker.deps.on_sap_change = self.stock_sync.nudge
 
     def _start_webhook_watch(self) -> None:
         """The bridge's own webhook subscriptions: reported and re-activated when the shop

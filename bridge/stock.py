@@ -82,10 +82,14 @@ class StockSync:
     shop: WooClient
     rule: StockRule = field(default_factory=StockRule)
     interval_s: float = 60.0
+    #: a nudged pass waits at least this long after the previous one (under load every
+    #: booked order nudges; passes must not run back to back)
+    min_gap_s: float = 5.0
     clock: Callable[[], float] = time.time
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     _nudged: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     passes: int = 0
+    nudges: int = 0
     #: stock values written to the shop (one per product and change)
     pushed: int = 0
     #: products whose shop stock already matched (nothing sent)
@@ -97,7 +101,9 @@ class StockSync:
     last_error: str | None = None
 
     def nudge(self) -> None:
-        """Ask for a pass now (after a significant change)."""
+        """Ask for a pass soon (after a significant change; at most one per
+        ``min_gap_s``)."""
+        self.nudges += 1
         self._nudged.set()
 
     async def _sap_stock(self) -> dict[str, int]:
@@ -183,10 +189,14 @@ class StockSync:
                 )
             for w in waits:
                 w.cancel()
+            if self._nudged.is_set() and not self.stop.is_set():
+                with contextlib.suppress(TimeoutError):  # nudged: not before min_gap_s
+                    await asyncio.wait_for(self.stop.wait(), self.min_gap_s)
 
     def stats(self) -> dict[str, Any]:
         return {
             "passes": self.passes,
+            "nudges": self.nudges,
             "pushed": self.pushed,
             "unchanged": self.unchanged,
             "skipped": self.skipped,

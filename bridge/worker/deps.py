@@ -64,6 +64,9 @@ class WorkerDeps:
     rng: random.Random
     worker_id: str
     clock: Callable[[], float] = time.time
+    #: called after a SAP document that moves stock was written (the stock sync's
+    #: ``nudge`` when it runs in this process)
+    on_sap_change: Callable[[], None] | None = None
 
 
 @dataclass

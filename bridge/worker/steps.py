@@ -177,6 +177,8 @@ async def create_order(ctx: StepContext, step: Step) -> None:
         [event(ctx, "order.confirmed", key, doc_entry=entry, doc_num=num, idem_key=key)],
     )
     log.info("sap_order_created", doc_entry=entry, doc_num=num, idem_key=key)
+    if ctx.deps.on_sap_change is not None:
+        ctx.deps.on_sap_change()  # committed stock changed: the stock sync may push now
 
 
 async def confirm_to_shop(ctx: StepContext, step: Step) -> None:

@@ -109,3 +109,47 @@ async def test_the_stock_sync_role_keeps_the_shop_in_step(sqlite_dsn: str) -> No
                     if sku in items:
                         assert qty == effective_stock(items[sku], rule), sku
             assert rt.stats()["stock_sync"]["pushed"] > 0
+
+
+async def test_a_booked_order_nudges_the_stock_sync(sqlite_dsn: str) -> None:
+    """With a schedule of an hour, only the worker's nudge (an order booked in SAP commits
+    stock) can bring the shop's stock in step."""
+    from bridge.runtime import BridgeRuntime
+    from tests.bridge.stack import bridge_config, settle, wait_until
+
+    async with stack() as st:
+        cfg = bridge_config(
+            sqlite_dsn,
+            st.sap_url,
+            st.shop_url,
+            roles=("ingress", "worker", "stock_sync"),
+            stock_sync_interval_s=3600,
+        )
+        async with (
+            BridgeRuntime(cfg) as rt,
+            ServiceLayerClient(st.sap_url, "SBODEMOES", "manager", "manager") as sap,
+        ):
+            sync = rt.stock_sync
+            assert sync is not None
+            sync.min_gap_s = 0.1
+
+            async def first_pass() -> bool:
+                return sync.passes >= 1
+
+            assert await wait_until(first_pass, 30)
+            await st.subscribe(rt.url)
+            await st.generate(4)
+            await settle(st, rt)
+
+            async def in_step() -> bool:
+                if sync.passes < 2:
+                    return False
+                items = await _sap_items(sap)
+                shop = await _shop_stock(st)
+                rule = StockRule()
+                return all(
+                    q == effective_stock(items[s], rule) for s, q in shop.items() if s in items
+                )
+
+            assert await wait_until(in_step, 30)
+            assert sync.nudges >= 4 and sync.passes >= 2
