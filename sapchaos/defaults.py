@@ -75,6 +75,7 @@ ENV: dict[str, str] = {
     "bridge_url": "SAPCHAOS_BRIDGE_URL",
     "mqtt_url": "SAPCHAOS_MQTT_URL",
     "state_dir": "SAPCHAOS_STATE_DIR",
+    "store_dsn": "SAPCHAOS_STORE_DSN",
 }
 
 

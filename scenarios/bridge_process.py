@@ -56,10 +56,16 @@ class BridgeEnv:
     mqtt_url: str
     #: a directory that survives the bridge's restarts within one run
     state_dir: Path
+    #: the store a bridge that takes a DSN should use: several instances get the run's
+    #: shared PostgreSQL schema; one instance, by default, a SQLite file in ``state_dir``
+    store_dsn: str = ""
 
     def placeholders(self) -> dict[str, str]:
         """Placeholder name → value, as text."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        values = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        if not self.store_dsn:
+            values["store_dsn"] = f"sqlite:///{self.state_dir / 'bridge.sqlite'}"
+        return values
 
     def environ(self) -> dict[str, str]:
         """The same values under their ``SAPCHAOS_*`` environment variable names."""

@@ -379,6 +379,7 @@ class EmbeddedStack:
             card_code=defaults.SAP_CARD_CODE,
             mqtt_url=f"mqtt://{mqtt}" if mqtt else defaults.MQTT_URL,
             state_dir=self.run_dir / "bridge-state",
+            store_dsn=self.settings.store_dsn or "",
         )
 
     def _roles(self) -> tuple[str, ...]:
@@ -560,11 +561,12 @@ class EmbeddedStack:
             self.env,
             bridge_port=self.ports[f"bridge_{name}"],
             state_dir=self.run_dir / f"bridge-state-{name}",
+            store_dsn=self.instance_store_dsn(name),
         )
-        dsn = _literal(self.instance_store_dsn(name))
+        dsn = _literal(env.store_dsn)
         conf = self._bridge_config_file()
         if s.bridge_cmd is not None:  # a foreign bridge gets its store as {store_dsn}
-            cmd = s.bridge_cmd.replace("{store_dsn}", dsn)
+            cmd = s.bridge_cmd
         else:
             cmd = (
                 f"{REFERENCE_BRIDGE_CMD} --config {_literal(str(conf))} --seed {s.seed}"

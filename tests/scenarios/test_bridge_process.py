@@ -84,7 +84,9 @@ def test_environ_uses_the_sapchaos_names(tmp_path: Path) -> None:
     assert e["SAPCHAOS_BRIDGE_PORT"] == "1234"
     assert e["SAPCHAOS_SAP_URL"] == env.sap_url
     assert e["SAPCHAOS_STATE_DIR"] == str(tmp_path / "state")
-    assert len(e) == len(env.placeholders()) == 13
+    # {store_dsn} defaults to a SQLite file in the state directory
+    assert e["SAPCHAOS_STORE_DSN"] == f"sqlite:///{tmp_path / 'state' / 'bridge.sqlite'}"
+    assert len(e) == len(env.placeholders()) == 14
 
 
 def test_reference_command_renders_and_keeps_secrets_off_the_command_line(tmp_path: Path) -> None:
