@@ -98,6 +98,8 @@ class FakeSap:
         self._contexts: dict[str, BuildContext] = {}
         #: SQLQueries definitions by SqlCode (memory only; see fakesap.sqlqueries)
         self.sql_queries: dict[str, dict[str, Any]] = {}
+        #: numbering series of BusinessPartners created without a CardCode: last number
+        self.bp_series: dict[int, int] = {}
         self._set_udfs()
 
     def _set_udfs(self) -> None:
@@ -636,6 +638,31 @@ class FakeSap:
             if self.commits is not None:
                 self.commits.flush()  # nothing queued may land after the wipe
             self.persistence.wipe(self._master_rows())
+
+    async def create_business_partner(
+        self, body: Any, *, request: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``POST /BusinessPartners`` (``fakesap.partners``): validate, add to the master
+        data (persisted with it), log it; an existing ``CardCode`` is -2035, unchanged."""
+        from fakesap.partners import prepare_partner
+
+        series = body.get("Series") if isinstance(body, dict) else None
+        counters = self.bp_series
+        nxt = counters.get(series, 0) + 1 if isinstance(series, int) else None
+        row = prepare_partner(body, self.md, self.udfs.get("OCRD", frozenset()), nxt)
+        if isinstance(series, int) and nxt is not None and not body.get("CardCode"):
+            counters[series] = nxt
+        self.md.business_partners[row["CardCode"]] = row
+        if self.persistence is not None:
+            if self.commits is not None:
+                self.commits.flush()
+            self.persistence.commit(master=[("BusinessPartners", row["CardCode"], row)])
+        self.log.info(
+            "business_partner_created",
+            card_type=row.get("CardType"),
+            request_id=(request or {}).get("id"),
+        )
+        return row
 
     def set_uniqueness_guard(self, udf: str | None) -> None:
         """Switch the SAP-side uniqueness guard (a TransactionNotification that rejects a

@@ -145,6 +145,13 @@ ERRORS: dict[str, ErrorKind] = {
             "Base document '{base_entry}' is closed or cancelled  [{table}.BaseEntry][line: {line}]",
         ),
         ErrorKind("business_rule", 400, -5002, "{message}"),
+        # a key that exists (a second BusinessPartners POST with the same CardCode)
+        ErrorKind(
+            "already_exists",
+            400,
+            -2035,
+            "This entry already exists in the following tables ({table}) (ODBC -2035)",
+        ),
         ErrorKind(
             "cannot_cancel",
             400,

@@ -240,6 +240,18 @@ def build_openapi() -> dict[str, Any]:
                 "responses": {"200": {"description": "entity"}, **_error_responses(404)},
             }
         }
+    paths["/b1s/v1/BusinessPartners"]["get"]["summary"] = "List BusinessPartners"
+    paths["/b1s/v1/BusinessPartners"]["post"] = {
+        "summary": "Create a business partner: CardCode (or Series), CardType, CardName, "
+        "EmailAddress, FederalTaxID, OCRD UDFs; an existing CardCode is -2035",
+        "parameters": [_prefer("return-no-content → 204")],
+        "requestBody": {"content": {JSON: {"schema": {"type": "object"}}}},
+        "responses": {
+            "201": {"description": "the created partner"},
+            "204": {"description": "created (Prefer: return-no-content)"},
+            **_error_responses(400, 401, 413, 415),
+        },
+    }
     admin = {
         "/__admin/documents": (
             "get",

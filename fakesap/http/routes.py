@@ -176,7 +176,8 @@ def allowed_methods(tail: str) -> list[str]:
     if key_text is None:
         if rest == "$count":
             return ["GET"]
-        return ["GET", "POST"] if documents and not rest else ["GET"] if not rest else []
+        creatable = documents or name == "BusinessPartners"
+        return ["GET", "POST"] if creatable and not rest else ["GET"] if not rest else []
     if rest:
         return ["POST"] if rest in ACTIONS and documents else []
     if name in DOCUMENT_KINDS:
@@ -338,6 +339,8 @@ class SlHandlers:
                 return self.collection(request, name, version)
             if method == "POST" and name in DOCUMENT_SETS:
                 return await self.create(request, name, version)
+            if method == "POST" and name == "BusinessPartners":
+                return await self.create_partner(request, version)
             raise SLError.of("method_not_allowed", method=method, segment=name)
         key = parse_key(key_text, name)
         if rest:
@@ -559,6 +562,28 @@ class SlHandlers:
             body=entity_json(root, name, doc, version),
             status=201,
             headers={"Location": location, "Content-Type": JSON_CONTENT_TYPE},
+        )
+
+    async def create_partner(self, request: web.Request, version: ODataVersion) -> web.Response:
+        """``POST /BusinessPartners``: 201 with the new partner (204 on return-no-content)."""
+        body = await read_json(request)
+        row = await self.state.create_business_partner(
+            body, request={"id": request.get(REQUEST_ID_KEY)}
+        )
+        root = service_root(request, version)
+        location = f"{root}/BusinessPartners('{row['CardCode']}')"
+        if prefers_no_content(request):
+            return web.Response(
+                status=204,
+                headers={"Location": location, "Preference-Applied": "return-no-content"},
+            )
+        tag = etag(row)
+        return web.Response(
+            body=entity_json(
+                root, "BusinessPartners", row, version, tag if version == "v2" else None
+            ),
+            status=201,
+            headers={"Location": location, "ETag": tag, "Content-Type": JSON_CONTENT_TYPE},
         )
 
     async def patch(self, request: web.Request, name: str, key: int | str) -> web.Response:
