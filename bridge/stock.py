@@ -179,6 +179,7 @@ class StockSync:
             except Exception:
                 self.failures += 1
                 log.exception("stock_sync_bug")
+            waited_from = asyncio.get_running_loop().time()
             waits = [
                 asyncio.ensure_future(self.stop.wait()),
                 asyncio.ensure_future(self._nudged.wait()),
@@ -190,8 +191,14 @@ class StockSync:
             for w in waits:
                 w.cancel()
             if self._nudged.is_set() and not self.stop.is_set():
-                with contextlib.suppress(TimeoutError):  # nudged: not before min_gap_s
-                    await asyncio.wait_for(self.stop.wait(), self.min_gap_s)
+                # nudged: not before min_gap_s after the pass, and never later than the
+                # schedule would have run it (a nudge must not delay a scheduled pass)
+                rest = min(self.min_gap_s, self.interval_s) - (
+                    asyncio.get_running_loop().time() - waited_from
+                )
+                if rest > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stop.wait(), rest)
 
     def stats(self) -> dict[str, Any]:
         return {

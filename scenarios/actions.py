@@ -178,6 +178,22 @@ async def _sap_backoffice(ctx: ActionContext, _p: Mapping[str, Any], _label: str
     return None
 
 
+async def _stock_drift(ctx: ActionContext, p: Mapping[str, Any], _label: str) -> Any:
+    """SAP users move stock by hand: ``moves`` back-office passes, each a seeded goods
+    receipt or goods issue in one warehouse (the scenario's ``[stock]`` table sets fakesap's
+    back office up for it). Refused when no pass moved any stock — the drift the scenario
+    promised did not happen."""
+    moved = 0
+    for _ in range(int(p.get("moves", 3))):
+        done = await ctx.admin("POST", f"{ctx.stack.sap_url}/__admin/backoffice/tick")
+        moved += int((done or {}).get("stock_moves", 0) or 0)
+    if moved == 0:
+        raise RuntimeError(
+            "stock_drift: the back office moved no stock (does the scenario have [stock]?)"
+        )
+    return None
+
+
 def _validate_udfs(p: Mapping[str, Any]) -> list[ParamError]:
     add = p.get("add", {})
     bad = [
@@ -522,6 +538,13 @@ ACTIONS: dict[str, Action] = {
             "one back-office pass in SAP (deliver and invoice paid open orders)",
             {},
             _sap_backoffice,
+            fault=False,
+        ),
+        Action(
+            "stock_drift",
+            "SAP's back office posts goods receipts/issues (needs [stock])",
+            {"moves": Param(int, False, "back-office passes, one stock move each (3)", positive)},
+            _stock_drift,
             fault=False,
         ),
         Action("sap_restart", "restart fakesap with its persisted state", {}, _sap_restart),

@@ -67,6 +67,7 @@ def stack_settings(
         "prices_include_tax": scenario.load.prices_include_tax,
         "bridge_instances": st.bridge_instances,
         "balancer_kind": st.balancer,
+        "stock": scenario.stock,
     }
     if not bridge_cmd:  # tuning of the reference bridge only
         overrides: dict[str, Any] = {}
@@ -93,6 +94,7 @@ def stack_settings(
         "prices_include_tax": None,
         "bridge_instances": 1,
         "balancer_kind": "embedded",
+        "stock": None,
     }
     missing = [k for k, v in wanted.items() if k not in have and v != defaults.get(k, v)]
     missing = [k for k in missing if k != "run_dir"]

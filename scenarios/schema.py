@@ -17,6 +17,7 @@ from typing import Any
 from scenarios.actions import ACTIONS, ParamError
 from scenarios.oracle.contract import Contract, ContractError
 from scenarios.oracle.invariants import INVARIANTS
+from scenarios.stock import StockPlan, parse_stock
 from scenarios.tomllines import key_lines, line_of
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -145,6 +146,8 @@ class Scenario:
     residual_risk: str = ""
     tags: tuple[str, ...] = ()
     path: Path | None = None
+    #: ``[stock]``: the run tests stock sync (``scenarios.stock``)
+    stock: StockPlan | None = None
 
     @property
     def needs_bridge_process(self) -> bool:
@@ -244,6 +247,7 @@ TOP = {
     "timeline": "actions over time",
     "expect": "thresholds",
     "contract": "how the oracle recognises the bridge's work",
+    "stock": "the stock rule under test (scenarios/stock.py)",
 }
 LOAD = {
     "orders": "",
@@ -440,6 +444,15 @@ def _check(
         delivery_max_s=c.typed(ex, ("expect",), "delivery_max_s", (int, float), lo=0.1),
     )
 
+    stock_plan = None
+    if "stock" in top:
+        stock_plan, stock_errors = parse_stock(top["stock"])
+        for key, message in stock_errors:
+            c.err(("stock", key) if key else ("stock",), message)
+    for i, entry in enumerate(entries):
+        if entry.action == "stock_drift" and "stock" not in top:
+            c.err(("timeline", i), f"timeline[{i}] (stock_drift) needs a [stock] table")
+
     contract = None
     if "contract" in top:
         try:
@@ -469,6 +482,7 @@ def _check(
         residual_risk=residual,
         tags=tuple(str(t) for t in tags),
         path=path,
+        stock=stock_plan,
     )
     return scenario, []
 

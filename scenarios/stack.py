@@ -56,6 +56,7 @@ from scenarios.oracle import Histories
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.server import toxiproxy
 from scenarios.quiescence import GroundTruthProgress, wait_quiescent
+from scenarios.stock import StockPlan, stock_truth
 
 log = get_logger("scenarios.stack")
 
@@ -143,6 +144,9 @@ class StackSettings:
     #: ``embedded``: ``scenarios.balancer``; ``nginx``: ``deploy/nginx.conf`` run for real
     #: (``scenarios.nginx_balancer``; needs the nginx binary)
     balancer_kind: Literal["embedded", "nginx"] = "embedded"
+    #: the run tests stock sync (``scenarios.stock``): the rule the oracle judges by, the
+    #: reference bridge's stock sync, fakesap's back-office stock drift; None → not tested
+    stock: StockPlan | None = None
 
     def effective_broker(self) -> BrokerMode:
         """Magento mode needs a broker; without one asked for, it gets its own."""
@@ -274,6 +278,13 @@ class EmbeddedStack:
             faults=FaultsConfig(seed=s.seed),
             persist_path=str(self.run_dir / "fakesap.sqlite") if s.sap_persist else None,
         )
+        if s.stock is not None:
+            self._sap_cfg = dataclasses.replace(
+                self._sap_cfg,
+                backoffice=dataclasses.replace(
+                    self._sap_cfg.backoffice, **s.stock.backoffice(s.seed)
+                ),
+            )
         self._sap_runner, self.sap_url = await self._serve(
             create_sap_app(self._sap_cfg), self.ports["sap"], "fakesap"
         )
@@ -401,6 +412,7 @@ class EmbeddedStack:
             "sap_total_timeout_s": s.sap_total_timeout_s,
             "lease_s": s.lease_s,
             "roles": self._roles(),
+            **(s.stock.bridge_settings() if s.stock is not None else {}),
             **s.bridge_overrides,
         }
 
@@ -708,13 +720,42 @@ class EmbeddedStack:
         deliveries = await self._admin("GET", f"{self.shop_url}/__admin/deliveries")
         docs = await self._admin("GET", f"{self.sap_url}/__admin/documents")
         webhooks = await self._admin("GET", f"{self.shop_url}/__admin/webhooks")
+        stock: dict[str, Any] = {}
+        if self.settings.stock is not None:
+            items, products = await stock_truth(
+                self.settings.stock, self._sap_items, self._shop_products
+            )
+            stock = {
+                "sap_items": items,
+                "shop_products": products,
+                "stock_rule": self.settings.stock.rule(),
+            }
         return Histories(
             shop_orders=orders["orders"],
             shop_received=received["received"],
             sap_documents=docs["documents"],
             deliveries=deliveries["deliveries"],
             webhooks=webhooks["webhooks"],
+            **stock,
         )
+
+    def _sap_items(self) -> list[dict[str, Any]]:
+        """fakesap's items with their warehouse info, read from the emulator itself (its
+        ground truth: no session, no fault rule, no proxy in the way), as JSON."""
+        from fakesap.http.keys import FAKESAP_KEY
+
+        assert self._sap_runner is not None
+        state = self._sap_runner.app[FAKESAP_KEY]
+        return _plain(state.list_entities("Items"))
+
+    def _shop_products(self) -> list[dict[str, Any]]:
+        """fakeshop's products (``stock_quantity``, ``manage_stock``, ``sku``) from the
+        emulator itself, as JSON."""
+        from fakeshop.context import FAKESHOP_KEY
+
+        assert self._shop_runner is not None
+        shop = self._shop_runner.app[FAKESHOP_KEY]
+        return _plain(sorted(shop.state.products.values(), key=lambda p: int(p["id"])))
 
     async def fault_history(self) -> list[dict[str, Any]]:
         """fakesap's fault rules with how often each fired (summed over SAP restarts)."""
@@ -753,6 +794,11 @@ class EmbeddedStack:
             poll_s=poll_s,
             settle_s=settle_s,
         )
+
+
+def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A JSON copy (decimals as strings), safe from later changes in the emulator."""
+    return list(json.loads(json.dumps(rows, default=str)))
 
 
 def _literal(text: str) -> str:
