@@ -235,3 +235,24 @@ async def test_without_stock_sync_the_oracle_fails(tmp_path: Path) -> None:
     assert not stock["ok"] and len(stock["violations"]) >= 10, out.getvalue()
     failed = [k for k, v in report["invariants"].items() if not v["ok"]]
     assert failed == ["stock_drift"]  # the orders themselves were fine
+
+
+async def test_a_bridge_that_syncs_by_another_rule_fails(tmp_path: Path) -> None:
+    """The oracle judges the declared rule, not merely "the shop was written": a bridge that
+    sells from every warehouse without the buffer leaves every product off the rule."""
+    plan = StockPlan(warehouses=("01",), safety_buffer=2, interval_s=0.5, grace_s=1.0)
+    settings = StackSettings(
+        seed=6,
+        stock=plan,
+        run_dir=tmp_path,
+        bridge_overrides={"stock_warehouses": (), "stock_safety_buffer": 0},
+    )
+    async with EmbeddedStack(settings) as stack:
+        for _ in range(4):
+            await stack._admin("POST", f"{stack.sap_url}/__admin/backoffice/tick")
+        h = await stack.histories()
+    assert h.stock_rule == plan.rule()
+    violations = INVARIANTS["stock_drift"](h, Contract())
+    managed = [p for p in h.shop_products if p.get("manage_stock")]
+    assert managed and len(violations) == len(managed)
+    assert all(v["found"] > v["expected"] for v in violations)  # it oversells
