@@ -134,7 +134,7 @@ class BridgeConfig:
     catalog_path: str | None = None
     due_days: int = 3
     guest_card_code: str = "WEB-GUEST"
-    #: the shop→SAP contract version (``bridge.contract.CONTRACTS``: "1", "1.1")
+    #: the shop→SAP contract version (``bridge.contract.CONTRACTS``: "1", "1.1", "1.2")
     contract_version: str = "1.1"
     #: contract 1.1: shipping as "freight" or as a line of the item ``shipping_item_code``
     shipping_as: str = "freight"
@@ -142,6 +142,15 @@ class BridgeConfig:
     #: contract 1.1: an invalid NIF → "reject" (DLQ) or "omit" (booked without the UDF)
     national_id_policy: str = "omit"
     fee_item_code: str = "WEB-FEE"
+    #: the SAP document per store: "order" (sales order) or "invoice" (an A/R invoice
+    #: booked directly once the order is paid; key ``{prefix}:{id}:invoice``)
+    sap_document: str = "order"
+    #: the order's business partner: "catalog" (the contract's catalog match) or "sap"
+    #: (looked up by ``partner_customer_udf`` / EmailAddress, created once when missing);
+    #: guests: "generic" (``guest_card_code``) or "create" (a partner per email)
+    partner_policy: str = "catalog"
+    guest_partner: str = "generic"
+    partner_customer_udf: str = "U_ShopCustomerId"
     #: the URL the shop delivers webhooks to (``sapchaos bridge subscribe``); None →
     #: ``http://{host}:{port}/webhooks/woocommerce``
     webhook_delivery_url: str | None = None
@@ -211,6 +220,15 @@ class BridgeConfig:
             raise ValueError(
                 f"national_id_policy must be omit or reject, got {self.national_id_policy!r}"
             )
+        for name, allowed in (
+            ("sap_document", ("order", "invoice")),
+            ("partner_policy", ("catalog", "sap")),
+            ("guest_partner", ("generic", "create")),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("tls_cert_file and tls_key_file go together (give both or neither)")
 
@@ -324,6 +342,29 @@ class BridgeConfigError(UsageError, ValueError):
     """A bridge setting (file, environment) that cannot be used; the message says which."""
 
 
+#: ``bridge serve`` flags that are not settings, and the other ``bridge`` subcommands:
+#: their SAPCHAOS_BRIDGE_* variables (sapchaos.cli_env) belong to the CLI, not to the
+#: config; any other unknown SAPCHAOS_BRIDGE_* name is still refused (a typo must not
+#: pass silently). A test keeps this in step with the parser.
+CLI_SERVE_FLAGS = frozenset({"config", "store", "seed", "loop", "json"})
+CLI_SUBCOMMANDS = (
+    "audit_",
+    "dlq_",
+    "events_",
+    "export_pending_",
+    "migrate_",
+    "quarantine_",
+    "reconcile_",
+    "stats_",
+    "status_",
+    "subscribe_",
+)
+
+
+def _is_cli_variable(name: str) -> bool:
+    return name in CLI_SERVE_FLAGS or name.startswith(CLI_SUBCOMMANDS)
+
+
 def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) -> BridgeConfig:
     """``SAPCHAOS_BRIDGE_SAP_BASE_URL=...``; nested: ``SAPCHAOS_BRIDGE_RETRY__MAX_ATTEMPTS=5``.
 
@@ -341,9 +382,9 @@ def config_from_env(env: Mapping[str, str], base: BridgeConfig | None = None) ->
                 value = Path(value).read_text("utf-8").rstrip("\r\n")
             except (OSError, UnicodeDecodeError) as exc:
                 raise BridgeConfigError(f"{key}: cannot read the secret file: {exc}") from None
-        if name.split("__", 1)[0] not in settings:
-            # not a setting: the variable of a CLI flag (SAPCHAOS_BRIDGE_STORE for
-            # ``bridge serve --store``, SAPCHAOS_BRIDGE_DLQ_LIST_LIMIT, …), read by the flag
+        if name.split("__", 1)[0] not in settings and _is_cli_variable(name):
+            # the variable of a CLI flag (SAPCHAOS_BRIDGE_STORE for ``bridge serve
+            # --store``, SAPCHAOS_BRIDGE_DLQ_LIST_LIMIT, …): the flag reads it
             continue
         if "__" in name:
             outer, inner = name.split("__", 1)

@@ -46,3 +46,34 @@ def test_flag_variables_are_not_bridge_settings() -> None:
         }
     )
     assert cfg.workers == 3
+
+
+def test_every_bridge_flag_variable_is_accepted_and_typos_are_refused() -> None:
+    import argparse
+
+    from bridge.config import BridgeConfigError, load_config
+
+    names: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+            elif action.help and "[env SAPCHAOS_BRIDGE_" in action.help:
+                names.add(action.help.split("[env ")[1].rstrip("]"))
+
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            walk(action.choices["bridge"])
+    assert "SAPCHAOS_BRIDGE_STORE" in names and "SAPCHAOS_BRIDGE_DLQ_LIST_LIMIT" in names
+    refused = []
+    for name in sorted(names):
+        try:
+            config_from_env({name: "1"})
+        except ValueError as exc:
+            if "unknown bridge setting" in str(exc):
+                refused.append(name)
+    assert refused == [], "flag variables refused as unknown bridge settings"
+    with pytest.raises(BridgeConfigError, match="unknown bridge setting 'nope'"):
+        load_config(None, env={"SAPCHAOS_BRIDGE_NOPE": "1"})
