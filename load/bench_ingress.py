@@ -19,7 +19,7 @@ order that got a 200 must be there. Prints figures and ratios; never asserts.
         [--store sqlite|postgres] [--repeats 3] [--client auto|wrk|aiohttp] [--seed 7]
         [--sync NORMAL|FULL] [--naive shared|strict] [--bridge-set NAME=VALUE] …
 
-See README.md, "Ingress benchmark", for how to read the figures.
+See docs/benchmarks-ingress.md for how to read the figures.
 """
 
 from __future__ import annotations

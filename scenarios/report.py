@@ -1,6 +1,6 @@
 """``report.json``: the stable result format every scenario writes, and its console table.
 
-Format (documented in README, "report.json"):
+Format (documented in docs/reference/report-json.md):
 ``scenario`` (str), ``seed`` (int), ``verdict`` (``pass``/``fail``), ``invariants``
 (name → ``{"ok": bool, "violations": [...]}``), ``counts`` (name → int),
 ``tta_ms`` (``p50``, ``p95``, ``p99``, ``max``: time-to-acknowledge in milliseconds),

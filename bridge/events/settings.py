@@ -57,7 +57,7 @@ def _default_client_id(role: str) -> str:
 
 @dataclass(frozen=True)
 class MqttSettings:
-    """Every knob of the relay and the subscriber (see README.md, "Bridge events on MQTT").
+    """Every knob of the relay and the subscriber (see docs/bridge-events.md).
 
     ``relay_client_id``: empty → ``sapchaos-bridge-relay-{host}-{pid}`` (the relay needs
     no session). ``subscriber_client_id`` must be stable across restarts: it names the
