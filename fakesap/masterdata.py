@@ -83,6 +83,13 @@ def stock_row(warehouse: str, in_stock: Decimal) -> dict[str, Any]:
     }
 
 
+def _uom(catalog: Catalog, sku: str) -> str:
+    for raw in catalog.raw.get("products", []) or []:
+        if isinstance(raw, dict) and raw.get("sku") == sku:
+            return str(raw.get("uom") or "Unit")
+    return "Unit"
+
+
 def item_from_product(p: Product, catalog: Catalog) -> dict[str, Any]:
     vat_group = catalog.tax_class(p.tax_class).vat_group
     warehouses = [code for code, _ in catalog.warehouses]
@@ -96,6 +103,8 @@ def item_from_product(p: Product, catalog: Catalog) -> dict[str, Any]:
         "Valid": "tNO" if p.frozen else "tYES",
         "Frozen": "tYES" if p.frozen else "tNO",
         "SalesVATGroup": vat_group,
+        # the sales unit of measure (OITM.SalUnitMsr; catalog product ``uom``)
+        "SalesUnit": _uom(catalog, p.sku),
         "DefaultWarehouse": catalog.default_warehouse,
         "ItemPrices": [{"PriceList": 1, "Price": p.price, "Currency": catalog.currency}],
         "ItemWarehouseInfoCollection": [

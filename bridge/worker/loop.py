@@ -36,7 +36,7 @@ log = get_logger("bridge.worker")
 MAX_STEPS_PER_CLAIM = 12
 #: step → the Service Layer endpoint it writes a ledger intent for before calling; the loop
 #: asks that endpoint's breaker first (``Breaker.admits``), so no intent precedes a refusal
-INTENT_ENDPOINTS = {"create_order": "POST Orders"}
+INTENT_ENDPOINTS = {"create_order": "POST Orders", "create_invoice": "POST Invoices"}
 
 
 @dataclass
@@ -215,7 +215,7 @@ class Worker:
             if i:
                 rows = await store.ledger_for_order(order.id)
             ledger = {row.idem_key: row for row in rows}
-            step = next_step(order, ledger, ref.prefix)
+            step = next_step(order, ledger, ref.prefix, self.deps.config.sap_document)
             if step is None:
                 await store.complete_job(lease)
                 return

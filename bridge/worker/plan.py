@@ -24,7 +24,7 @@ from bridge.keys import (
 )
 from bridge.order import OrderPayload
 from bridge.store.base import LedgerRow
-from sapchaos.policy import END_STATUSES, SYNC_STATUSES
+from sapchaos.policy import END_STATUSES, SYNC_STATUSES, Need, need
 
 #: shop statuses for which an SAP sales order should exist (the policy the oracle shares)
 CREATE_STATUSES = SYNC_STATUSES
@@ -47,10 +47,16 @@ def _done(ledger: Mapping[str, LedgerRow], key: str) -> bool:
 
 
 def next_step(
-    order: OrderPayload, ledger: Mapping[str, LedgerRow], prefix: Prefix = "wc"
+    order: OrderPayload,
+    ledger: Mapping[str, LedgerRow],
+    prefix: Prefix = "wc",
+    document: str = "order",
 ) -> Step | None:
     """The first missing step for this order, or None when SAP and the shop agree.
-    ``prefix`` names the order's shop in every key (``bridge.keys``)."""
+    ``prefix`` names the order's shop in every key (``bridge.keys``); ``document``
+    "invoice" books an A/R invoice directly (``_next_invoice_mode``)."""
+    if document == "invoice":
+        return _next_invoice_mode(order, ledger, prefix)
     oid = order.id
     p = prefix
     okey = key_order(p, oid)
@@ -90,6 +96,39 @@ def next_step(
     if invoiced:
         return _next_refund(order, ledger, p)
     return None
+
+
+def _next_invoice_mode(
+    order: OrderPayload, ledger: Mapping[str, LedgerRow], p: Prefix
+) -> Step | None:
+    """A store that books A/R invoices directly (the second seed's ``create_invoice``):
+    once the order stands *and is paid* (``sapchaos.policy`` with ``paid_only``, the rule
+    the oracle's ``sync_when = "paid"`` applies) one invoice under ``{p}:{id}:invoice``
+    carrying the payment reference; the shop is told; a cancel or refund after it is a
+    credit note. Unpaid orders wait; cancelled before invoicing, nothing is booked."""
+    oid = order.id
+    ikey = key_invoice(p, oid)
+    paid = bool(order.transaction_id or order.date_paid_gmt)
+    cancelled = order.status in CANCEL_STATUSES
+    if not _done(ledger, ikey):
+        if cancelled:
+            if _done(ledger, key_skip(p, oid)):
+                return None
+            return Step("skip_order", ikey, {"entity_set": "Invoices"})
+        if need(order.status, paid=paid, paid_only=True) is Need.SYNC:
+            return Step("create_invoice", ikey, {"entity_set": "Invoices"})
+        return None
+    note = key_note(p, oid, "confirmed")
+    if not _done(ledger, note):
+        return Step(
+            "confirm_to_shop",
+            note,
+            {"docnum": ledger[ikey].target_docnum, "primary": ikey, "entity_set": "Invoices"},
+        )
+    if cancelled and not order.refunds:
+        key = key_refund(p, oid, "cancel")
+        return None if _done(ledger, key) else Step("credit_note", key, {"full": True})
+    return _next_refund(order, ledger, p)
 
 
 def _next_refund(

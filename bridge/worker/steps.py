@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.contract import build_document
+from bridge.contract.partners import PartnerPolicy, resolve_card_code
 from bridge.keys import correlation_id, key_invoice, key_order, key_skip
 from bridge.mapping import MappingError
 from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
@@ -99,7 +100,9 @@ async def _lookup(ctx: StepContext, entity_set: str, idem_key: str) -> dict[str,
     return min(live, key=lambda d: int(d.get("DocEntry", 0))) if live else None
 
 
-async def _complete_partial(ctx: StepContext, doc: dict[str, Any], desired: dict[str, Any]) -> None:
+async def _complete_partial(
+    ctx: StepContext, doc: dict[str, Any], desired: dict[str, Any], entity_set: str = "Orders"
+) -> None:
     """A header without all its lines is completed by PATCH (missing lines appended);
     if SAP refuses the completion, the partial document is cancelled, never left."""
     have: dict[str, Decimal] = {}
@@ -119,40 +122,63 @@ async def _complete_partial(ctx: StepContext, doc: dict[str, Any], desired: dict
     log.warning("partial_document", doc_entry=entry, missing=len(missing))
     try:
         await ctx.sap_call(
-            "PATCH Orders",
+            f"PATCH {entity_set}",
             "complete_partial",
-            key_order(ctx.prefix, ctx.order.id),
-            lambda: ctx.deps.sap.patch("Orders", entry, {"DocumentLines": missing}),
+            str(desired.get("U_IdemKey") or key_order(ctx.prefix, ctx.order.id)),
+            lambda: ctx.deps.sap.patch(entity_set, entry, {"DocumentLines": missing}),
         )
     except Permanent as exc:
         await ctx.sap_call(
-            "POST Orders",
+            f"POST {entity_set}",
             "cancel_partial",
-            key_order(ctx.prefix, ctx.order.id),
-            lambda: ctx.deps.sap.action("Orders", entry, "Cancel"),
+            str(desired.get("U_IdemKey") or key_order(ctx.prefix, ctx.order.id)),
+            lambda: ctx.deps.sap.action(entity_set, entry, "Cancel"),
         )
         raise StepFailed(
             exc.code, f"partial SAP order {doc.get('DocNum')} cancelled: {exc.message}", exc.status
         ) from exc
 
 
+async def _partner(ctx: StepContext, key: str) -> str | None:
+    """The partner resolved in SAP (``partner_policy = "sap"``), created once if missing."""
+    cfg = ctx.deps.config
+    policy = PartnerPolicy(
+        cfg.partner_policy,
+        cfg.guest_partner,
+        cfg.guest_card_code,
+        cfg.partner_customer_udf,
+        ctx.deps.mapping.national_id_key,
+    )
+
+    def call(endpoint: str, op: str, fn: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+        return ctx.sap_call(endpoint, op, key, fn)
+
+    return await resolve_card_code(ctx.deps.sap, call, ctx.prefix, ctx.order, ctx.raw, policy)
+
+
 async def create_order(ctx: StepContext, step: Step) -> None:
-    """Create the SAP sales order exactly once (``wc:{id}:order`` / ``mg:{id}:order``)."""
+    """Create the SAP sales order exactly once (``wc:{id}:order`` / ``mg:{id}:order``),
+    or with ``entity_set`` Invoices the A/R invoice of a paid order (``wc:{id}:invoice``)."""
     key = step.idem_key
+    entity = str(step.params.get("entity_set", "Orders"))
+    document = "invoice" if entity == "Invoices" else "order"
     try:
         # the configured contract version, totals-checked with SAP's rules before writing
-        desired = build_document(ctx.order, ctx.deps.mapping, ctx.prefix)
+        desired = build_document(ctx.order, ctx.deps.mapping, ctx.prefix, document=document)
     except MappingError as exc:
         raise StepFailed("mapping", str(exc)) from exc
-    row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, "create_order", "Orders")
+    card = await _partner(ctx, key)
+    if card:
+        desired["CardCode"] = card
+    row = await ctx.store.record_intent(ctx.lease, key, ctx.order.id, step.name, entity)
     doc: dict[str, Any] | None = None
     if not row.fresh:
         # any earlier try (intent, ambiguous, done, failed, skipped …) may have committed
-        doc = await _lookup(ctx, "Orders", key)
+        doc = await _lookup(ctx, entity, key)
     if doc is None:
         try:
             doc = await ctx.sap_call(
-                "POST Orders", "create_order", key, lambda: ctx.deps.sap.create("Orders", desired)
+                f"POST {entity}", step.name, key, lambda: ctx.deps.sap.create(entity, desired)
             )
         except Ambiguous as exc:
             await ctx.store.mark_ambiguous(ctx.lease, key, exc.message)
@@ -161,21 +187,18 @@ async def create_order(ctx: StepContext, step: Step) -> None:
             if isinstance(exc, DuplicateRefused) or not row.fresh:
                 # the SAP-side guard saw our key, or a late commit of an earlier try
                 # is what SAP refuses: adopt the document before dead-lettering
-                doc = await _lookup(ctx, "Orders", key)
+                doc = await _lookup(ctx, entity, key)
             if doc is None:
                 if not isinstance(exc, DuplicateRefused):
                     await ctx.store.mark_failed(ctx.lease, key, str(exc))
                 raise
     if len(doc.get("DocumentLines") or []) < len(desired["DocumentLines"]):
-        await _complete_partial(ctx, doc, desired)
+        await _complete_partial(ctx, doc, desired, entity)
     entry, num = int(doc["DocEntry"]), int(doc["DocNum"])
-    await ctx.store.mark_done(
-        ctx.lease,
-        key,
-        entry,
-        num,
-        [event(ctx, "order.confirmed", key, doc_entry=entry, doc_num=num, idem_key=key)],
-    )
+    events = [event(ctx, "order.confirmed", key, doc_entry=entry, doc_num=num, idem_key=key)]
+    if entity == "Invoices":
+        events.append(event(ctx, "order.invoiced", key, doc_entry=entry, doc_num=num, idem_key=key))
+    await ctx.store.mark_done(ctx.lease, key, entry, num, events)
     log.info("sap_order_created", doc_entry=entry, doc_num=num, idem_key=key)
     if ctx.deps.on_sap_change is not None:
         ctx.deps.on_sap_change()  # committed stock changed: the stock sync may push now
@@ -183,11 +206,12 @@ async def create_order(ctx: StepContext, step: Step) -> None:
 
 async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
     """Order note naming the SAP DocNum (what the shop's staff and the oracle read)."""
-    row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
+    primary = str(step.params.get("primary") or key_order(ctx.prefix, ctx.order.id))
+    row = ctx.ledger[primary]
+    what = "A/R invoice" if step.params.get("entity_set") == "Invoices" else "sales order"
     await ctx.store.record_intent(ctx.lease, step.idem_key, ctx.order.id, "shop_note", "shop")
     note = (
-        f"SAP sales order {row.target_docnum} created "
-        f"(DocEntry {row.target_docentry}, key {key_order(ctx.prefix, ctx.order.id)})."
+        f"SAP {what} {row.target_docnum} created (DocEntry {row.target_docentry}, key {primary})."
     )
     await ctx.deps.shop.add_note(ctx.order.id, note)
     await ctx.store.mark_done(ctx.lease, step.idem_key, None, None)
@@ -195,10 +219,11 @@ async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
 
 async def skip_order(ctx: StepContext, step: Step) -> None:
     """Cancelled before it reached SAP: create nothing (after checking an earlier try did not)."""
-    okey = key_order(ctx.prefix, ctx.order.id)
+    okey = step.idem_key  # the order's primary key (``{p}:{id}:invoice`` in invoice mode)
+    entity = str(step.params.get("entity_set", "Orders"))
     prior = ctx.ledger.get(okey)
     if prior is not None:
-        doc = await _lookup(ctx, "Orders", okey)
+        doc = await _lookup(ctx, entity, okey)
         if doc is not None:
             # it did reach SAP: adopt it; the next step cancels it
             await ctx.store.mark_done(ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"]))
@@ -207,10 +232,10 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
         # key keeps its status, so a restore looks it up again before creating
     skey = key_skip(ctx.prefix, ctx.order.id)
     await ctx.store.record_intent(ctx.lease, skey, ctx.order.id, "skip_order", "Orders")
+    what = "A/R invoice" if entity == "Invoices" else "sales order"
     await ctx.deps.shop.add_note(
         ctx.order.id,
-        f"Order {ctx.order.status} before it reached SAP: no SAP sales order was created "
-        f"(key {okey}).",
+        f"Order {ctx.order.status} before it reached SAP: no SAP {what} was created (key {okey}).",
     )
     await ctx.store.mark_done(
         ctx.lease,
@@ -450,6 +475,7 @@ StepFn = Callable[[StepContext, Step], Awaitable[None]]
 #: every reconcile step by name (the planner names them, the loop runs them)
 STEPS: dict[str, StepFn] = {
     "create_order": create_order,
+    "create_invoice": create_order,
     "confirm_to_shop": confirm_to_shop,
     "skip_order": skip_order,
     "record_payment": record_payment,

@@ -49,6 +49,7 @@ from fakesap.odata.apply import parse_apply, result_columns, run_apply
 from fakesap.odata.crossjoin import parse_crossjoin, parse_members, run_crossjoin, split_options
 from fakesap.odata.errors import QueryError
 from fakesap.odata.metadata import build_metadata
+from fakesap.partners import PARTNER_FIELDS
 from fakesap.sessions import Session
 
 #: bodies are JSON whatever the header says (``curl -d`` sends form-urlencoded to the real
@@ -393,6 +394,9 @@ class SlHandlers:
                 names: set[str] = set()
                 for row in state.list_entities(entity_set):
                     names.update(row)
+                if entity_set == "BusinessPartners":  # declared columns and OCRD UDFs
+                    names.update(PARTNER_FIELDS)
+                    names.update(state.udfs.get("OCRD", frozenset()))
                 known = frozenset(names)
             self._fields[entity_set] = known
         return known

@@ -37,6 +37,12 @@ async def test_create_returns_201_and_partner_is_readable_and_filterable(sl: SL)
     assert [p["CardCode"] for p in found.json["value"]] == ["WC77"]
 
 
+async def test_udf_and_declared_columns_filterable_before_any_partner_has_them(sl: SL) -> None:
+    for f in ("U_ShopCustomerId eq '77'", "FederalTaxID eq '00000000T'"):
+        r = await sl.get(f"BusinessPartners?$filter={f}")
+        assert r.status == 200 and r.json["value"] == [], r
+
+
 async def test_duplicate_card_code_is_2035_and_changes_nothing(sl: SL) -> None:
     assert (await sl.post("BusinessPartners", NEW)).status == 201
     r = await sl.post("BusinessPartners", {**NEW, "CardName": "Someone else"})

@@ -18,7 +18,13 @@ from sapchaos.catalog import load_catalog
 from tests.bridge.contract.cases import GOLDEN, cases
 
 UPDATE = os.environ.get("SAPCHAOS_UPDATE_GOLDEN") == "1"
-CASES = ("net-prices-coupon", "gross-prices-fee", "reduced-rate-shipping", "invalid-nif")
+CASES = (
+    "net-prices-coupon",
+    "gross-prices-fee",
+    "reduced-rate-shipping",
+    "invalid-nif",
+    "attribution-consent",  # net-prices-coupon + UTM source and consent fields (v1.2)
+)
 #: what the pre-write totals check says: v1 books shipping at the catalog's rate and
 #: freight net (SAP rounds its VAT again: a cent off on some gross-priced fees)
 VERDICT = {
