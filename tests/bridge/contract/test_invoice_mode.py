@@ -95,6 +95,10 @@ async def test_invoice_mode_books_paid_orders_once_and_the_oracle_passes(sqlite_
         assert cards <= {str(p["CardCode"]) for p in partners}
         print(f"invoice mode: {len(invoices)} invoices, {len(created)} partners created")
 
+        async with st.http.get(st.sap_admin("faults")) as r:
+            rules = (await r.json())["rules"]
+        assert [rule["fired"] for rule in rules] == [1, 1]  # both replies really were lost
+
         h = await fetch_histories(st.shop_url, st.sap_url.removesuffix("/b1s/v1"))
         verdict = judge(h, Contract.from_mapping(oracle_contract("invoice")))
         failed = {r.name: r.violations[:3] for r in verdict.invariants if not r.ok}
