@@ -227,6 +227,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                         args.last,
                         requeue=not args.no_requeue,
                         progress=_progress_bar if show_bar else None,
+                        document=cfg.sap_document,
                     )
                 )
         except (ShopError, SLFailure, OSError, TimeoutError) as exc:
@@ -265,7 +266,9 @@ def cmd_export_pending(args: argparse.Namespace) -> int:
     out = Path(args.out)
 
     async def body(store: Any) -> int:
-        entries = await export_pending(store, ctx, out, mark=not args.no_mark)
+        entries = await export_pending(
+            store, ctx, out, mark=not args.no_mark, document=cfg.sap_document
+        )
         print(f"{len(entries)} pending orders written to {out}")
         return 0
 

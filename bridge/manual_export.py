@@ -9,6 +9,13 @@ first, so when delivery is switched back on the worker *looks the key up in SAP 
 creating anything* (``GET Orders?$filter=U_IdemKey eq '…'``): an order entered by hand
 with its ``U_IdemKey`` is adopted, not booked twice; one nobody entered is created.
 
+A store that books A/R invoices directly (``BridgeConfig.sap_document = "invoice"``)
+exports what the worker would book instead: only *paid* orders (the worker's
+``paid_only`` rule), under ``{prefix}:{id}:invoice``, with the ``POST /Invoices`` body
+(``build_document(..., document="invoice")``), the intent recorded against ``Invoices`` —
+so the resumed worker looks the invoice up (``GET Invoices?$filter=U_IdemKey eq '…'``)
+and adopts one keyed in by hand.
+
 The file is rewritten atomically (temporary file + rename) on every pass, so a reader
 never sees half a file.
 """
@@ -26,15 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.contract import build_document
+from bridge.contract import DOCUMENTS, build_document
 from bridge.jsonwire import dumps
-from bridge.keys import key_order, order_ref
+from bridge.keys import key_invoice, key_order, order_ref
 from bridge.mapping import MappingContext, MappingError
 from bridge.order import ValidationError, parse_order
 from bridge.store.base import Store
 from bridge.store.errors import StoreUnavailable
 from sapchaos.logs import get_logger
-from sapchaos.policy import SYNC_STATUSES
+from sapchaos.policy import Need, need
 
 __all__ = ["ManualExporter", "export_pending"]
 
@@ -55,11 +62,22 @@ def _write_atomic(path: Path, lines: list[str]) -> None:
 
 
 async def export_pending(
-    store: Store, ctx: MappingContext, path: Path | None, *, mark: bool = True
+    store: Store,
+    ctx: MappingContext,
+    path: Path | None,
+    *,
+    mark: bool = True,
+    document: str = "order",
 ) -> list[dict[str, Any]]:
-    """Every order whose SAP sales order is still missing, with the document to key in;
+    """Every order whose SAP document is still missing, with the document to key in;
     written to ``path`` (JSON lines) when given. ``mark``: record each key's intent so a
-    resumed worker looks it up before creating."""
+    resumed worker looks it up before creating. ``document``: what the store books
+    (``BridgeConfig.sap_document``): ``order`` (sales orders) or ``invoice`` (A/R
+    invoices of paid orders)."""
+    if document not in DOCUMENTS:
+        raise ValueError(f"document must be one of {', '.join(DOCUMENTS)}, got {document!r}")
+    invoice = document == "invoice"
+    entity = DOCUMENTS[document]
     entries: list[dict[str, Any]] = []
     offset = 0
     while True:
@@ -77,11 +95,12 @@ async def export_pending(
                 order = parse_order(snap.payload)
             except ValidationError:
                 continue  # quarantined material never becomes a document
-            if order.status not in SYNC_STATUSES:
+            paid = bool(order.transaction_id or order.date_paid_gmt)
+            if need(order.status, paid=paid, paid_only=invoice) is not Need.SYNC:
                 continue
             ledger = await store.ledger_for_order(order.id)
             ref = order_ref(order.id, snap.source, snap.payload, [r.idem_key for r in ledger])
-            key = key_order(ref.prefix, order.id)
+            key = (key_invoice if invoice else key_order)(ref.prefix, order.id)
             row = next((r for r in ledger if r.idem_key == key), None)
             if row is not None and row.status == "done":
                 continue
@@ -91,13 +110,16 @@ async def export_pending(
                 "status": order.status,
                 "total": str(order.total),
                 "idem_key": key,
+                "entity_set": entity,
             }
             try:
-                entry["document"] = json.loads(dumps(build_document(order, ctx, ref.prefix)))
+                doc = build_document(order, ctx, ref.prefix, document=document)
+                entry["document"] = json.loads(dumps(doc))
             except MappingError as exc:
                 entry["error"] = str(exc)
             if mark and row is None:
-                await store.record_intent(None, key, order.id, "create_order", "Orders")
+                op = "create_invoice" if invoice else "create_order"
+                await store.record_intent(None, key, order.id, op, entity)
             entries.append(entry)
     entries.sort(key=lambda e: int(e["order_id"]))
     if path is not None:
@@ -119,12 +141,17 @@ class ManualExporter:
     exported: int = 0
     failures: int = 0
     last_error: str | None = None
+    #: ``BridgeConfig.sap_document``: ``order`` or ``invoice``
+    document: str = "order"
 
     async def run(self) -> None:
         log.warning("sap_delivery_off", export=str(self.path))
         while not self.stop.is_set():
             try:
-                self.exported = len(await export_pending(self.store, self.mapping, self.path))
+                pending = await export_pending(
+                    self.store, self.mapping, self.path, document=self.document
+                )
+                self.exported = len(pending)
                 self.passes += 1
                 self.last_error = None
             except (StoreUnavailable, OSError) as exc:  # the store or the disk: next pass
@@ -140,6 +167,7 @@ class ManualExporter:
     def stats(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
+            "entity_set": DOCUMENTS.get(self.document, self.document),
             "pending": self.exported,
             "passes": self.passes,
             "failures": self.failures,

@@ -3,7 +3,10 @@
 What an integration team does by hand after an incident, as one command: read the shop's
 newest orders (WooCommerce ``GET orders?orderby=id&order=desc``), look each one up in SAP
 by its idempotency key (``GET Orders?$filter=U_IdemKey eq 'wc:{id}:order'``, the same
-lookup the worker makes before any create), and classify it:
+lookup the worker makes before any create), and classify it. A store that books A/R
+invoices directly (``BridgeConfig.sap_document = "invoice"``, ``document="invoice"``) is
+looked up the same way among ``Invoices`` under ``wc:{id}:invoice``, and only a *paid*
+order wants one (``sapchaos.policy`` with ``paid_only``, the worker's rule):
 
 * ``ok`` — in SAP with the shop's total (to the cent) and a matching state;
 * ``missing`` — the shop's status wants a SAP order (``sapchaos.policy.SYNC_STATUSES``) and
@@ -12,7 +15,9 @@ lookup the worker makes before any create), and classify it:
 * ``amount_mismatch`` — ``DocTotal`` differs from the shop's ``total``;
 * ``state_mismatch`` — the shop cancelled it but the SAP order is open (a lost
   cancellation: re-enqueued, the worker cancels it), or SAP cancelled an order the shop
-  still wants (reported for a person: SAP's side was changed by hand);
+  still wants (reported for a person: SAP's side was changed by hand). In invoice mode
+  an invoice is never cancelled: a shop cancel wants its credit note(s)
+  (``wc:{id}:refund:cancel``, or one per shop refund) and a missing one is re-enqueued;
 * ``not_wanted`` — no SAP order and none expected (cancelled/failed before sync).
 
 Paging by id over the newest orders: a new order created meanwhile only pushes older ones
@@ -33,14 +38,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from bridge.keys import key_order
+from bridge.contract import DOCUMENTS
+from bridge.keys import key_invoice, key_order, key_refund
 from bridge.sap.client import ServiceLayerClient
 from bridge.sap.errors import SLFailure
 from bridge.shop.client import ShopError, WooClient
 from bridge.store.base import Store
 from bridge.store.errors import StoreUnavailable
 from sapchaos.logs import get_logger
-from sapchaos.policy import END_STATUSES, SYNC_STATUSES
+from sapchaos.policy import END_STATUSES, SYNC_STATUSES, Need, order_need
 
 __all__ = [
     "ReconcileReport",
@@ -73,6 +79,8 @@ class ReconcileRow:
 class ReconcileReport:
     last: int
     rows: list[ReconcileRow] = field(default_factory=list)
+    #: the SAP entity set looked up: ``Orders`` or ``Invoices`` (``sap_document``)
+    entity_set: str = "Orders"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -86,6 +94,7 @@ class ReconcileReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "last": self.last,
+            "entity_set": self.entity_set,
             "read": len(self.rows),
             "counts": self.counts,
             "requeued": sum(1 for r in self.rows if r.requeued),
@@ -146,22 +155,38 @@ async def _requeue(store: Store, order: dict[str, Any]) -> bool:
     return True
 
 
+async def _uncredited(sap: ServiceLayerClient, order: dict[str, Any]) -> list[str]:
+    """Invoice mode, shop cancelled: the credit-note keys SAP lacks — one per shop refund
+    (``wc:{id}:refund:{refund_id}``), or ``wc:{id}:refund:cancel`` for a cancel without
+    refunds (the worker's ``credit_note`` step writes the same keys)."""
+    oid = int(order["id"])
+    refunds = [r["id"] for r in order.get("refunds") or [] if isinstance(r, dict) and "id" in r]
+    keys = [key_refund("wc", oid, r) for r in refunds] or [key_refund("wc", oid, "cancel")]
+    return [k for k in keys if not await sap.find_by_udf("CreditNotes", "U_IdemKey", k)]
+
+
 async def _classify(
-    order: dict[str, Any], store: Store, sap: ServiceLayerClient, requeue: bool
+    order: dict[str, Any],
+    store: Store,
+    sap: ServiceLayerClient,
+    requeue: bool,
+    document: str = "order",
 ) -> ReconcileRow:
     oid = int(order["id"])
     status = str(order.get("status", ""))
     total = _money(order.get("total"))
     row = ReconcileRow(oid, str(order.get("number") or oid), status, str(total), "ok")
+    invoice = document == "invoice"
+    what = "A/R invoice" if invoice else "order"
     docs = await sap.find_by_udf(
-        "Orders",
+        DOCUMENTS[document],
         "U_IdemKey",
-        key_order("wc", oid),
+        key_invoice("wc", oid) if invoice else key_order("wc", oid),
         select="DocEntry,DocNum,DocTotal,Cancelled,DocumentStatus",
     )
     if not docs:
-        if status in SYNC_STATUSES:
-            row.verdict, row.detail = "missing", "the shop wants a SAP order; SAP has none"
+        if order_need(order, paid_only=invoice) is Need.SYNC:
+            row.verdict, row.detail = "missing", f"the shop wants a SAP {what}; SAP has none"
             if requeue:
                 row.requeued = await _requeue(store, order)
         else:
@@ -172,8 +197,20 @@ async def _classify(
     sap_total = _money(doc.get("DocTotal"))
     row.sap_total, row.sap_state = str(sap_total), _sap_state(doc)
     if len(docs) > 1:
-        row.detail = f"{len(docs)} SAP orders carry this key (duplicates)"
-    if status in END_STATUSES and row.sap_state == "open":
+        row.detail = f"{len(docs)} SAP {what}s carry this key (duplicates)"
+    if invoice and status in END_STATUSES and row.sap_state != "cancelled":
+        # after invoicing a cancel is reversed by credit notes, never by cancelling
+        lacking = await _uncredited(sap, order)
+        if lacking:
+            row.verdict = "state_mismatch"
+            row.detail = row.detail or f"shop {status}, SAP A/R invoice not credited ({lacking[0]})"
+            if requeue:
+                row.requeued = await _requeue(store, order)
+        else:
+            row.sap_state = "credited"
+            if len(docs) > 1:
+                row.verdict = "amount_mismatch"
+    elif not invoice and status in END_STATUSES and row.sap_state == "open":
         # a lost cancellation: the worker cancels the SAP order once it sees the shop's copy
         row.verdict = "state_mismatch"
         row.detail = row.detail or f"shop {status}, SAP order open"
@@ -181,7 +218,7 @@ async def _classify(
             row.requeued = await _requeue(store, order)
     elif status in SYNC_STATUSES and row.sap_state == "cancelled":
         row.verdict = "state_mismatch"
-        row.detail = row.detail or f"shop {status}, SAP order cancelled"
+        row.detail = row.detail or f"shop {status}, SAP {what} cancelled"
     elif status not in END_STATUSES and total != sap_total:
         row.verdict = "amount_mismatch"
         row.detail = row.detail or f"shop {total} ≠ SAP {sap_total}"
@@ -198,12 +235,17 @@ async def reconcile_last(
     *,
     requeue: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    document: str = "order",
 ) -> ReconcileReport:
-    """Compare the shop's ``last`` newest orders with SAP; ``progress(done, total)``."""
+    """Compare the shop's ``last`` newest orders with SAP; ``progress(done, total)``.
+    ``document``: what the store books (``BridgeConfig.sap_document``): ``order`` looks
+    keys up among ``Orders``, ``invoice`` among ``Invoices``."""
+    if document not in DOCUMENTS:
+        raise ValueError(f"document must be one of {', '.join(DOCUMENTS)}, got {document!r}")
     orders = await _newest(shop, last, None)
-    report = ReconcileReport(last)
+    report = ReconcileReport(last, entity_set=DOCUMENTS[document])
     for i, order in enumerate(orders, start=1):
-        report.rows.append(await _classify(order, store, sap, requeue))
+        report.rows.append(await _classify(order, store, sap, requeue, document))
         if progress is not None:
             progress(i, len(orders))
     return report
@@ -242,6 +284,8 @@ def render_table(report: ReconcileReport, only_problems: bool = False) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
 
     summary = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    if report.entity_set != "Orders":
+        summary += f" (SAP {report.entity_set})"
     return "\n".join(
         [
             line(header),
@@ -285,9 +329,13 @@ class ScheduledReport:
     failures: int = 0
     last_counts: dict[str, int] | None = None
     last_error: str | None = None
+    #: ``BridgeConfig.sap_document``: ``order`` or ``invoice``
+    document: str = "order"
 
     async def run_once(self) -> ReconcileReport:
-        report = await reconcile_last(self.store, self.shop, self.sap, self.last)
+        report = await reconcile_last(
+            self.store, self.shop, self.sap, self.last, document=self.document
+        )
         _write(self.path, dumps(report) + "\n")
         _write(self.path.with_name(self.path.name + ".txt"), render_table(report) + "\n")
         self.runs += 1

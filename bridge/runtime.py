@@ -333,6 +333,7 @@ class BridgeRuntime:
             Path(cfg.manual_export_path),
             cfg.manual_export_interval_s,
             clock=self.clock,
+            document=cfg.sap_document,
         )
         self._tasks.append(asyncio.create_task(self.manual_export.run(), name="manual-export"))
 
@@ -352,6 +353,7 @@ class BridgeRuntime:
             cfg.reconcile_report_last,
             cfg.reconcile_report_interval_s,
             clock=self.clock,
+            document=cfg.sap_document,
         )
         self._tasks.append(
             asyncio.create_task(self.reconcile_report.run(), name="reconcile-report")

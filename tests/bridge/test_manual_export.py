@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,81 @@ async def test_delivery_off_exports_and_resumes_without_duplicates(
             await settle(st, rt)
         keys = await st.sap_orders_by_key()
         assert dict(keys) == {f"wc:{i}:order": 1 for i in ids}
+
+
+async def test_invoice_mode_exports_invoices_and_resumes_without_duplicates(
+    sqlite_dsn: str, tmp_path: Path
+) -> None:
+    """``sap_document = "invoice"`` with delivery off: only paid orders are exported, each
+    under ``wc:{id}:invoice`` with the ``POST /Invoices`` body ``build_document`` makes;
+    two keyed in by hand as ``Invoices`` are adopted when delivery comes back, the rest
+    invoiced — every paid order exactly one A/R invoice, no sales order at all."""
+    from bridge.contract import build_document
+    from bridge.jsonwire import dumps
+    from bridge.mapping import MappingContext
+    from bridge.order import parse_order
+    from sapchaos.catalog import load_catalog
+
+    export = tmp_path / "pending.jsonl"
+    async with stack(guard=False) as st:
+        cfg = bridge_config(
+            sqlite_dsn,
+            st.sap_url,
+            st.shop_url,
+            roles=("ingress", "worker"),
+            sap_delivery=False,
+            sap_document="invoice",
+            manual_export_path=str(export),
+            manual_export_interval_s=0.2,
+        )
+        async with BridgeRuntime(cfg) as rt:
+            assert rt.manual_export is not None
+            await st.subscribe(rt.url)
+            ids = await st.generate(6)
+            paid = ids[:4]
+            for oid in paid:
+                await st.woo.update_order(
+                    oid, {"status": "processing", "set_paid": True, "transaction_id": f"tx_{oid}"}
+                )
+            await st.drain_shop()
+
+            async def exported() -> bool:
+                if not export.exists():
+                    return False
+                got = [json.loads(line)["order_id"] for line in export.read_text().splitlines()]
+                return got == sorted(paid)
+
+            assert await wait_until(exported, 30)
+            assert rt.stats()["manual_export"]["entity_set"] == "Invoices"
+        assert await st.sap_documents("Invoices") == []
+        entries = [json.loads(line) for line in export.read_text().splitlines()]
+        ctx = MappingContext(load_catalog(cfg.catalog_path), cfg.due_days, cfg.guest_card_code)
+        listed = await st.woo.request("GET", "orders", query={"per_page": "100"})
+        shop = {o["id"]: o for o in listed}
+        for e in entries:
+            assert e["idem_key"] == f"wc:{e['order_id']}:invoice"
+            assert e["entity_set"] == "Invoices"
+            assert e["document"]["U_IdemKey"] == e["idem_key"]
+            assert e["document"]["U_TransactionId"] == f"tx_{e['order_id']}"
+            want = build_document(parse_order(shop[e["order_id"]]), ctx, "wc", document="invoice")
+            assert e["document"]["DocumentLines"] == json.loads(dumps(want["DocumentLines"]))
+        # the CLI export reads the same configuration
+        again = tmp_path / "cli.jsonl"
+        cfg_file = tmp_path / "bridge.toml"
+        cfg_file.write_text('sap_document = "invoice"\n')
+        argv = ["bridge", "export-pending", "--config", str(cfg_file)]
+        argv += ["--store", sqlite_dsn, "--out", str(again)]
+        assert await asyncio.to_thread(main, argv) == 0
+        assert again.read_text() == export.read_text()
+        # a person keys two in by hand, as exported, as A/R invoices
+        async with ServiceLayerClient(st.sap_url, "SBODEMOES", "manager", "manager") as sap:
+            for e in entries[:2]:
+                await sap.create("Invoices", e["document"])
+        # delivery back on: the rest is invoiced, the hand-made ones adopted
+        async with BridgeRuntime(cfg.replace(sap_delivery=True)) as rt:
+            await settle(st, rt)
+        invoices = Counter(
+            str(d["document"].get("U_IdemKey")) for d in await st.sap_documents("Invoices")
+        )
+        assert dict(invoices) == {f"wc:{i}:invoice": 1 for i in paid}
+        assert await st.sap_documents("Orders") == []
