@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fakesap.config import FakeSapConfig
@@ -363,7 +363,12 @@ class FakeSap:
             if udf:
                 self._check_guard(entity_set, doc.get(udf))
             return self._commit_payment(entity_set, doc, payment.applied, request)
-        prepared = prepare_document(body, ctx)
+        try:
+            prepared = prepare_document(body, ctx)
+        except InvalidOperation:  # an amount past Decimal's precision: B1's columns overflow
+            raise SLError.of(
+                "invalid_value", value="an amount out of range", name="DocTotal"
+            ) from None
         doc = prepared.document
         guard_value = doc.get(udf) if udf else None
         if guard_value is not None and guard_value != "":

@@ -14,6 +14,7 @@ from typing import Any
 from fakesap.documents.schema import DOCUMENT_KINDS, PAYMENT_SETS
 from fakesap.errors import ERRORS
 from fakesap.masterdata import MASTER_KEYS
+from fakesap.openapi_bodies import body_schemas, packaged_masterdata
 
 JSON = "application/json"
 
@@ -29,25 +30,46 @@ def _error_responses(*statuses: int) -> dict[str, Any]:
     return out
 
 
-def _query_params() -> list[dict[str, Any]]:
-    names = {
-        "$filter": "eq ne gt ge lt le, and or not, startswith/endswith/substringof (v1), contains (v2)",
-        "$select": "comma-separated properties",
-        "$orderby": "Prop [asc|desc], ...",
-        "$top": "non-negative integer",
-        "$skip": "non-negative integer",
-        "$inlinecount": "v1: allpages → odata.count",
-        "$count": "v2: true → @odata.count",
+_NAME = "[A-Za-z_][A-Za-z0-9_]*"
+#: a few properties of each set that $select/$orderby/$filter examples may name
+_QUERY_PROPS = {
+    "Items": ("ItemCode", "ItemName"),
+    "BusinessPartners": ("CardCode", "CardName"),
+    "Warehouses": ("WarehouseCode", "WarehouseName"),
+    "VatGroups": ("Code", "Name"),
+}
+_DOC_PROPS = ("DocEntry", "DocNum", "CardCode", "DocTotal")
+
+
+def _query_params(entity_set: str) -> list[dict[str, Any]]:
+    """The OData query options of a collection read. The schema's patterns describe the
+    subset of OData's grammar a fuzzer may generate (a property list, one comparison);
+    the emulator accepts the whole grammar the compatibility page lists and answers 400
+    (code -1000) to anything else."""
+    props = _QUERY_PROPS.get(entity_set, _DOC_PROPS)
+    one = "(" + "|".join(props) + ")"
+    listed = f"^{one}(,{one})*$"
+    ordered = f"^{one}( (asc|desc))?(,{one}( (asc|desc))?)*$"
+    numeric = "(DocEntry|DocNum) (eq|ne|gt|ge|lt|le) [0-9]{1,9}"
+    text = f"{props[0]} (eq|ne) '[A-Za-z0-9-]{{0,20}}'"
+    condition = text if entity_set in _QUERY_PROPS else f"({numeric}|{text})"
+    specs: dict[str, tuple[str, dict[str, Any]]] = {
+        "$filter": (
+            "eq ne gt ge lt le, and or not, startswith/endswith/substringof (v1), contains (v2)",
+            {"type": "string", "pattern": f"^({condition}|true|false)$"},
+        ),
+        "$select": ("comma-separated properties", {"type": "string", "pattern": listed}),
+        "$orderby": ("Prop [asc|desc], ...", {"type": "string", "pattern": ordered}),
+        "$top": ("non-negative integer", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+        "$skip": ("non-negative integer", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+        "$inlinecount": (
+            "v1: allpages → odata.count (v2 uses $count=true)",
+            {"type": "string", "enum": ["allpages", "none"]},
+        ),
     }
     return [
-        {
-            "name": n,
-            "in": "query",
-            "required": False,
-            "description": d,
-            "schema": {"type": "string"},
-        }
-        for n, d in names.items()
+        {"name": n, "in": "query", "required": False, "description": d, "schema": schema}
+        for n, (d, schema) in specs.items()
     ]
 
 
@@ -61,6 +83,13 @@ def _prefer(desc: str) -> dict[str, Any]:
     }
 
 
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     root = "/b1s/{version}"
@@ -68,7 +97,7 @@ def build_openapi() -> dict[str, Any]:
         "post": {
             "summary": "Log in; sets B1SESSION (HttpOnly) and ROUTEID cookies (path /b1s). Same on /b1s/v2.",
             "security": [],
-            "requestBody": {"content": {JSON: {"schema": {"$ref": "#/components/schemas/Login"}}}},
+            "requestBody": _body("Login"),
             "responses": {
                 "200": {"description": "SessionId, Version, SessionTimeout (minutes)"},
                 **_error_responses(400, 401),
@@ -92,7 +121,8 @@ def build_openapi() -> dict[str, Any]:
             "summary": "OData batch (multipart/mixed) with all-or-nothing change sets; 202 with one part per request or change set",
             "parameters": [_prefer("odata.continue-on-error → keep going after a failed part")],
             "requestBody": {
-                "content": {"multipart/mixed": {"schema": {"type": "string"}}},
+                "required": True,
+                "content": {"multipart/mixed": {"schema": {"type": "string", "minLength": 1}}},
             },
             "responses": {"202": {"description": "multipart/mixed"}, **_error_responses(400)},
         }
@@ -100,16 +130,14 @@ def build_openapi() -> dict[str, Any]:
     paths["/b1s/v1/QueryService_PostQuery"] = {
         "post": {
             "summary": "Row-level query: QueryPath $crossjoin(Orders,Orders/DocumentLines), QueryOption $expand/$filter/$orderby/$top/$skip",
-            "requestBody": {
-                "content": {JSON: {"schema": {"$ref": "#/components/schemas/PostQuery"}}}
-            },
+            "requestBody": _body("PostQuery"),
             "responses": {
                 "200": {"description": "Collection(Edm.ComplexType)"},
                 **_error_responses(400),
             },
         }
     }
-    sql_body = {"content": {JSON: {"schema": {"$ref": "#/components/schemas/SQLQuery"}}}}
+    sql_body = _body("SQLQuery")
     paths["/b1s/v1/SQLQueries"] = {
         "get": {
             "summary": "Stored SQL queries",
@@ -128,7 +156,7 @@ def build_openapi() -> dict[str, Any]:
         },
         "patch": {
             "summary": "Change SqlName/SqlText",
-            "requestBody": sql_body,
+            "requestBody": _body("SQLQueryPatch"),
             "responses": {"204": {"description": "updated"}, **_error_responses(400, 404)},
         },
         "delete": {
@@ -152,23 +180,13 @@ def build_openapi() -> dict[str, Any]:
         paths[f"/b1s/v1/{es}"] = {
             "get": {
                 "summary": f"List {es} (server paging: 20 per page, odata.nextLink)",
-                "parameters": [*_query_params(), _prefer("odata.maxpagesize=N (0 = all)")],
+                "parameters": [*_query_params(es), _prefer("odata.maxpagesize=N (0 = all)")],
                 "responses": {"200": {"description": "collection"}, **_error_responses(400, 401)},
             },
             "post": {
                 "summary": f"Create a {es[:-1]}: validated, computed (totals, VAT, stock), 201 with Location",
                 "parameters": [_prefer("return-no-content → 204")],
-                "requestBody": {
-                    "content": {
-                        JSON: {
-                            "schema": {
-                                "$ref": "#/components/schemas/Document"
-                                if es in DOCUMENT_KINDS
-                                else "#/components/schemas/Payment"
-                            }
-                        }
-                    }
-                },
+                "requestBody": _body(f"{es}Create" if es in DOCUMENT_KINDS else "PaymentCreate"),
                 "responses": {
                     "201": {"description": "the created entity"},
                     "204": {"description": "created (Prefer: return-no-content)"},
@@ -195,6 +213,7 @@ def build_openapi() -> dict[str, Any]:
         if es in DOCUMENT_KINDS:
             item["patch"] = {
                 "summary": "Partial update; DocumentLines merged by LineNum unless B1S-ReplaceCollectionsOnPatch: true",
+                "requestBody": _body("DocumentPatch"),
                 "parameters": [
                     {
                         "name": "B1S-ReplaceCollectionsOnPatch",
@@ -206,7 +225,9 @@ def build_openapi() -> dict[str, Any]:
                         "name": "If-Match",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "description": '* or the weak ETag of the last GET (W/"…", not described: '
+                        "it changes with every update); a stale tag is 412 (-2039)",
+                        "schema": {"type": "string", "enum": ["*"]},
                     },
                 ],
                 "responses": {
@@ -230,7 +251,7 @@ def build_openapi() -> dict[str, Any]:
         paths[f"/b1s/v1/{es}"] = {
             "get": {
                 "summary": f"List {es} (read-only)",
-                "parameters": _query_params(),
+                "parameters": _query_params(es),
                 "responses": {"200": {"description": "collection"}, **_error_responses(400)},
             }
         }
@@ -245,7 +266,7 @@ def build_openapi() -> dict[str, Any]:
         "summary": "Create a business partner: CardCode (or Series), CardType, CardName, "
         "EmailAddress, FederalTaxID, OCRD UDFs; an existing CardCode is -2035",
         "parameters": [_prefer("return-no-content → 204")],
-        "requestBody": {"content": {JSON: {"schema": {"type": "object"}}}},
+        "requestBody": _body("BusinessPartnerCreate"),
         "responses": {
             "201": {"description": "the created partner"},
             "204": {"description": "created (Prefer: return-no-content)"},
@@ -308,20 +329,18 @@ def build_openapi() -> dict[str, Any]:
                 "B1SESSION": {"type": "apiKey", "in": "cookie", "name": "B1SESSION"}
             },
             "schemas": {
-                "SQLQuery": {
-                    "type": "object",
-                    "properties": {
-                        "SqlCode": {"type": "string"},
-                        "SqlName": {"type": "string"},
-                        "SqlText": {"type": "string"},
-                    },
-                },
                 "PostQuery": {
                     "type": "object",
                     "required": ["QueryPath", "QueryOption"],
                     "properties": {
-                        "QueryPath": {"type": "string"},
-                        "QueryOption": {"type": "string"},
+                        "QueryPath": {
+                            "type": "string",
+                            "enum": ["$crossjoin(Orders,Orders/DocumentLines)"],
+                        },
+                        "QueryOption": {
+                            "type": "string",
+                            "pattern": "^\\$expand=Orders(,Orders/DocumentLines)?(&\\$top=[0-9]{1,4})?$",
+                        },
                     },
                 },
                 "Login": {
@@ -357,96 +376,7 @@ def build_openapi() -> dict[str, Any]:
                         }
                     },
                 },
-                "DocumentLine": {
-                    "type": "object",
-                    "properties": {
-                        n: {}
-                        for n in (
-                            "ItemCode",
-                            "Quantity",
-                            "Price",
-                            "UnitPrice",
-                            "DiscountPercent",
-                            "PriceAfterVAT",
-                            "LineTotal",
-                            "VatGroup",
-                            "TaxCode",
-                            "WarehouseCode",
-                            "BaseType",
-                            "BaseEntry",
-                            "BaseLine",
-                            "LineNum",
-                        )
-                    },
-                    "additionalProperties": False,
-                },
-                "Document": {
-                    "type": "object",
-                    "required": ["CardCode", "DocumentLines"],
-                    "properties": {
-                        **{
-                            n: {}
-                            for n in (
-                                "CardCode",
-                                "DocDate",
-                                "DocDueDate",
-                                "TaxDate",
-                                "NumAtCard",
-                                "Comments",
-                                "DocCurrency",
-                                "DiscountPercent",
-                                "Series",
-                            )
-                        },
-                        "DocumentLines": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/DocumentLine"},
-                        },
-                        "DocumentAdditionalExpenses": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    n: {}
-                                    for n in (
-                                        "ExpenseCode",
-                                        "LineTotal",
-                                        "LineGross",
-                                        "VatGroup",
-                                        "TaxCode",
-                                        "Remarks",
-                                    )
-                                },
-                            },
-                        },
-                    },
-                    "description": "U_ fields declared in config are accepted; anything else is refused.",
-                },
-                "Payment": {
-                    "type": "object",
-                    "required": ["CardCode"],
-                    "properties": {
-                        **{
-                            n: {}
-                            for n in (
-                                "CardCode",
-                                "DocDate",
-                                "CashSum",
-                                "TransferSum",
-                                "TransferAccount",
-                                "TransferReference",
-                                "Remarks",
-                            )
-                        },
-                        "PaymentInvoices": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {"DocEntry": {}, "SumApplied": {}, "InvoiceType": {}},
-                            },
-                        },
-                    },
-                },
+                **body_schemas(packaged_masterdata()),
             },
         },
         "security": [{"B1SESSION": []}],
@@ -503,7 +433,7 @@ def _finish_paths(paths: dict[str, Any]) -> None:
             op["responses"].update(
                 {k: v for k, v in _error_responses(*statuses).items() if k not in op["responses"]}
             )
-            if method == "get" and not names and "$" not in path:
+            if method == "get" and not names and "$" not in path and "SQLQueries" not in path:
                 op.setdefault("parameters", []).extend(_REQUEST_CONFIG)
 
 

@@ -326,8 +326,11 @@ class LineBuilder:
         if quantity <= ZERO:
             raise invalid("Quantity", raw.get("Quantity", quantity))
 
-        vat_group = raw.get("VatGroup") or raw.get("TaxCode")
-        if vat_group is None:
+        given = raw.get("VatGroup")
+        vat_group = given or raw.get("TaxCode")
+        if vat_group is None or vat_group == "":
+            if given is not None and given != "":  # {}, [], 0, false name no group
+                raise self.error("invalid_vat_group", line, vat_group=str(given)[:60])
             vat_group = base_line["VatGroup"] if base_line else item.get("SalesVATGroup")
         rates = md.vat_rates
         if not isinstance(vat_group, str) or vat_group not in rates:
@@ -374,8 +377,9 @@ class LineBuilder:
             "BaseEntry": based[1]["DocEntry"] if based else None,
             "BaseLine": based[2]["LineNum"] if based else None,
         }
-        if description is not None and not isinstance(description, str):
-            raise invalid("ItemDescription", description)
+        given = raw.get("ItemDescription")
+        if given is not None and given.__class__ is not str:  # {} and [] too, not only truthy
+            raise invalid("ItemDescription", given)
         udfs = ctx.line_udfs
         if len(raw) > 6 or udfs:
             for name, value in raw.items():

@@ -35,6 +35,12 @@ class RequestConfig:
     case_insensitive: bool
 
 
+def _shown(raw: str) -> str:
+    """A header value fit to quote in the error: non-UTF-8 bytes (which aiohttp hands over
+    as surrogates) become escapes instead of breaking the response."""
+    return raw[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def request_config(request: web.Request, config: FakeSapConfig) -> RequestConfig:
     """Read the per-request headers; a malformed ``B1S-*`` value is a 400 naming it."""
     headers = request.headers
@@ -43,12 +49,12 @@ def request_config(request: web.Request, config: FakeSapConfig) -> RequestConfig
     if raw is not None:
         text = raw.strip()
         if not (text.isascii() and text.isdigit() and len(text) <= MAX_HEADER_DIGITS):
-            raise SLError.of("invalid_header", value=raw[:40], header="B1S-PageSize")
+            raise SLError.of("invalid_header", value=_shown(raw), header="B1S-PageSize")
         page_size, applied = int(text), False
     page_size = min(page_size, config.max_page_size)
     case = headers.get("B1S-CaseInsensitive")
     if case is not None and case.strip().lower() not in ("true", "false"):
-        raise SLError.of("invalid_header", value=case[:40], header="B1S-CaseInsensitive")
+        raise SLError.of("invalid_header", value=_shown(case), header="B1S-CaseInsensitive")
     return RequestConfig(
         page_size=page_size,
         preference_applied=f"odata.maxpagesize={page_size}" if applied else None,

@@ -73,7 +73,10 @@ class SqlQueryRoutes:
                 charset="utf-8",
             )
         if method == "PATCH":
-            store[code] = definition({**(await read_json(request)), "SqlCode": code}, query)
+            body = await read_json(request)
+            if isinstance(body, dict):  # anything else is refused by definition()
+                body = {**body, "SqlCode": code}
+            store[code] = definition(body, query)
             return web.Response(status=204)
         if method == "DELETE":
             del store[code]
