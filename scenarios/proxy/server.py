@@ -22,7 +22,6 @@ from sapchaos.logs import get_logger
 from scenarios.proxy.api import create_app
 from scenarios.proxy.client import ToxiproxyClient
 from scenarios.proxy.collection import PopulateError, ProxyCollection
-from scenarios.proxy.errors import ApiError
 from scenarios.proxy.loops import loop_factory
 from scenarios.proxy.splice import SPLICE_AFTER
 
@@ -85,19 +84,14 @@ class EmbeddedToxiproxy:
         return self
 
     async def populate_file(self, path: Path) -> None:
-        """Create the proxies of a populate file (``toxiproxy-server -config``)."""
+        """Create the proxies of a populate file (``toxiproxy-server -config``).
+
+        A bad file raises (the CLI turns it into one line); it is not also logged."""
         try:
             body: Any = json.loads(await asyncio.to_thread(path.read_text))
             proxies = await self.collection.populate(body)
-        except (OSError, ValueError) as exc:
-            self.log.error("populate_config_failed", config=str(path), error=str(exc))
-            raise
         except PopulateError as exc:
-            self.log.error("populate_config_failed", config=str(path), error=exc.error.message)
             raise exc.error from None
-        except ApiError as exc:
-            self.log.error("populate_config_failed", config=str(path), error=exc.message)
-            raise
         self.log.info("populated", config=str(path), proxies=len(proxies))
 
     async def stop(self) -> None:
