@@ -41,7 +41,9 @@ timeout_s = 60
     verdict = run_scenario(path, seed=2)
     verdict.assert_passed()
     [fault] = verdict.report["faults"]
-    assert (fault["rule"]["id"], fault["fired"]) == ("burst", 5)
+    # every create is refused until the rule's 5 are spent; an order the seeded lifecycle
+    # cancels before it reaches SAP needs no create, so 4 is possible on a slow machine
+    assert fault["rule"]["id"] == "burst" and 4 <= fault["fired"] <= 5, fault
 
 
 def test_an_unknown_scenario_is_named(run_scenario: Callable[..., ScenarioVerdict]) -> None:
