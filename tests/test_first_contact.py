@@ -63,7 +63,12 @@ def _post(url: str, body: object) -> object:
 @pytest.fixture
 def no_flag_processes(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     ports = (defaults.SAP_PORT, defaults.SHOP_PORT, defaults.BRIDGE_PORT)
+    # 50000 lies in Linux's ephemeral range: another process may hold it for a moment
+    deadline = time.monotonic() + 60
     busy = [p for p in ports if not _port_free(p)]
+    while busy and time.monotonic() < deadline:
+        time.sleep(0.5)
+        busy = [p for p in ports if not _port_free(p)]
     if busy:
         pytest.fail(f"default ports in use by something else: {busy} (stop it and re-run)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAPCHAOS_")}
