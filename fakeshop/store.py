@@ -379,53 +379,31 @@ class ShopState:
 
     # -- products ---------------------------------------------------------------------
     def _product_resource(self, pid: int) -> dict[str, Any]:
+        """A catalog product as the REST API shows it: WooCommerce's defaults for a new
+        simple product (``products_model.blank_product``) with the catalog's values."""
+        from fakeshop.products_model import blank_product
+
         p = self.catalog.product_by_id(pid)
-        ts = self.now()
         qty = sum(p.stock.values())
         slug = p.sku.lower()
-        return {
-            "id": p.id,
-            "name": p.name,
-            "slug": slug,
-            "permalink": f"{self.home_url()}product/{slug}/",
-            **self.dates("date_created", ts),
-            **self.dates("date_modified", ts),
-            "type": "simple",
-            "status": "draft" if p.frozen else "publish",
-            "featured": False,
-            "catalog_visibility": "visible",
-            "description": "",
-            "short_description": "",
-            "sku": p.sku,
-            "price": fmt(p.price),
-            "regular_price": fmt(p.price),
-            "sale_price": "",
-            "date_on_sale_from": None,
-            "date_on_sale_from_gmt": None,
-            "date_on_sale_to": None,
-            "date_on_sale_to_gmt": None,
-            "on_sale": False,
-            "purchasable": not p.frozen,
-            "total_sales": 0,
-            "virtual": False,
-            "downloadable": False,
-            "tax_status": "taxable",
-            "tax_class": p.tax_class,
-            "manage_stock": True,
-            "stock_quantity": qty,
-            "stock_status": "instock" if qty > 0 else "outofstock",
-            "backorders": "no",
-            "backorders_allowed": False,
-            "backordered": False,
-            "sold_individually": False,
-            "weight": "",
-            "categories": [],
-            "tags": [],
-            "images": [],
-            "attributes": [],
-            "variations": [],
-            "meta_data": [],
-        }
+        prod = blank_product(self, p.id, "simple")
+        prod.update(
+            {
+                "name": p.name,
+                "slug": slug,
+                "permalink": f"{self.home_url()}product/{slug}/",
+                "status": "draft" if p.frozen else "publish",
+                "sku": p.sku,
+                "price": fmt(p.price),
+                "regular_price": fmt(p.price),
+                "purchasable": not p.frozen,
+                "tax_class": p.tax_class,
+                "manage_stock": True,
+                "stock_quantity": qty,
+                "stock_status": "instock" if qty > 0 else "outofstock",
+            }
+        )
+        return prod
 
     def home_url(self) -> str:
         url = self.config.home_url or "http://127.0.0.1/"
