@@ -32,6 +32,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sapchaos.net import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 WIREMOCK_RPS = (3400, 4300)
 LOGIN = {"CompanyDB": "SBODEMOES", "UserName": "manager", "Password": "manager"}
@@ -70,12 +72,6 @@ def order_body(key: str) -> dict[str, object]:
         ],
         "DocumentAdditionalExpenses": [{"ExpenseCode": 1, "LineTotal": 4.09, "VatGroup": "R3"}],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -39,6 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sapchaos.net import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = json.dumps(
     {
@@ -52,12 +54,6 @@ SMALL = json.dumps(
     }
 ).encode()
 BIG = b"x" * 65536
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:

@@ -19,7 +19,9 @@ def test_partition_ingress_cuts_and_heals_shop_to_bridge(tmp_path: Path) -> None
         tmp_path,
     )  # fmt: skip
     out = proc.stdout
-    assert "link shop_to_bridge cut" in out and "link shop_to_bridge healed" in out, out[-3000:]
+    assert "link shop_to_bridge cut" in out and "link shop_to_bridge healed" in out, (
+        out[-3000:] + proc.stderr[-3000:]
+    )
     assert "oracle: " in out and "Traceback" not in out + proc.stderr
     tta = rows_of_type(read_csv(tmp_path / "ing_stats.csv"), "TTA")
     before, during = tta["order [before cut]"], tta["order [during cut]"]
