@@ -11,10 +11,12 @@ fires the ``order.updated`` topic.
 from __future__ import annotations
 
 import copy
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from fakeshop.config import ApiKey, ShopConfig
@@ -23,6 +25,7 @@ from fakeshop.errors import WooError
 from fakeshop.nonces import NonceCache
 from fakeshop.orders_model import DRAFT_STATUSES, fmt, set_dates
 from fakeshop.timefmt import iso_ms, wp_gmt, wp_local
+from fakeshop.webhooks.payload import php_json
 from sapchaos.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -36,17 +39,28 @@ Clock = Callable[[], float]
 @dataclass(frozen=True)
 class OrderEvent:
     """One webhook-worthy change: ``order.created/updated/deleted/restored``, or a
-    ``product.*``/``customer.*`` change (then ``order_id`` holds that resource's id)."""
+    ``product.*``/``customer.*`` change (then ``order_id`` holds that resource's id).
+
+    ``body`` is the payload as ``WC_Webhook::build_payload`` + ``wp_json_encode`` give it
+    (:func:`~fakeshop.webhooks.payload.php_json`), encoded once when the event fires: the
+    snapshot of the resource at that moment, immutable, shared by every webhook of the
+    topic. ``payload`` decodes it on first use (only listeners that need a dict pay)."""
 
     topic: str
     order_id: int
-    payload: dict[str, Any]
+    body: bytes
     at: float
     source: str
     status: str
     prev_status: str | None
     seq: int
     resource: str = "order"
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The payload as a dict: a fresh copy per event, safe to change."""
+        data: dict[str, Any] = json.loads(self.body)
+        return data
 
 
 @dataclass
@@ -341,11 +355,12 @@ class ShopState:
         self, topic: str, rec: OrderRecord, source: str, ts: float, prev_status: str | None
     ) -> None:
         self._seq += 1
-        payload = {"id": rec.id} if topic == "order.deleted" else copy.deepcopy(rec.order)
+        # the snapshot is the encoded body: cheaper than a deep copy, and what is sent
+        body = php_json({"id": rec.id} if topic == "order.deleted" else rec.order)
         event = OrderEvent(
             topic=topic,
             order_id=rec.id,
-            payload=payload,
+            body=body,
             at=ts,
             source=source,
             status=str(rec.order.get("status")),
@@ -361,7 +376,7 @@ class ShopState:
         self._seq += 1
         ts = self.now()
         resource = topic.split(".", 1)[0]
-        body: dict[str, Any] = {"id": rid} if topic.endswith(".deleted") else copy.deepcopy(payload)
+        body: dict[str, Any] = {"id": rid} if topic.endswith(".deleted") else dict(payload)
         if not topic.endswith(".deleted"):
             base = f"{self.home_url()}wp-json/wc/v3"
             path = (
@@ -373,7 +388,7 @@ class ShopState:
                 "self": [{"href": f"{base}/{path}"}],
                 "collection": [{"href": f"{base}/{path.rsplit('/', 1)[0]}"}],
             }
-        event = OrderEvent(topic, rid, body, ts, source, "", None, self._seq, resource)
+        event = OrderEvent(topic, rid, php_json(body), ts, source, "", None, self._seq, resource)
         for listener in list(self.listeners):
             listener(event)
 

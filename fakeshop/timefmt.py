@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 def iso_ms(ts: float) -> str:
     """Ground-truth timestamp: ``2026-11-23T20:11:19.123Z``."""
     dt = datetime.fromtimestamp(ts, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    # field by field: the same text as strftime, at about half its cost (every delivery
+    # record, note and status write-back stamps one)
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
+        f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
+    )
 
 
 def utc_dt(ts: float) -> datetime:
