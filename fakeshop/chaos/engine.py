@@ -19,6 +19,7 @@ from fakeshop.timefmt import iso_ms
 from fakeshop.webhooks.delivery_id import delivery_id
 from fakeshop.webhooks.failures import count_delivery
 from fakeshop.webhooks.headers import delivery_headers, user_agent
+from fakeshop.webhooks.http10 import Http10Client
 from fakeshop.webhooks.payload import build_payload, php_json
 from fakeshop.webhooks.sender import SendResult, new_session, post
 from fakeshop.webhooks.signature import webhook_signature
@@ -37,6 +38,7 @@ class DeliveryEngine:
         self.seed = seed
         self.rng = Random(seed)
         self.session: aiohttp.ClientSession | None = None
+        self.client = Http10Client(state.config.delivery_concurrency)
         self.tasks: set[asyncio.Task[None]] = set()
         state.listeners.append(self.on_event)
 
@@ -158,7 +160,7 @@ class DeliveryEngine:
             record["delivery_id"] = did
             record["sent_at"] = iso_ms(now)
         result = await post(
-            self.session, webhook.delivery_url, body, headers, cfg.webhook_timeout_s
+            self.session, webhook.delivery_url, body, headers, cfg.webhook_timeout_s, self.client
         )
         if record is not None:
             record["status"] = result.status
@@ -195,7 +197,7 @@ class DeliveryEngine:
         self.state.deliveries.append(record)
         started = time.monotonic()
         result = await post(
-            self.session, webhook.delivery_url, body, headers, cfg.webhook_timeout_s
+            self.session, webhook.delivery_url, body, headers, cfg.webhook_timeout_s, self.client
         )
         record["status"], record["error"] = result.status, result.error
         record["duration_ms"] = round((time.monotonic() - started) * 1000, 1)

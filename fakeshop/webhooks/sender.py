@@ -1,11 +1,17 @@
-"""One HTTP POST the way ``wp_safe_remote_request`` sends a webhook: HTTP/1.0 (set on the
-shared session, see :func:`new_session`), no redirects followed, a 60 s timeout."""
+"""One HTTP POST the way ``wp_safe_remote_request`` sends a webhook: HTTP/1.0, a new
+connection each time, no redirects followed, a 60 s timeout. Plain ``http``/``https``
+delivery URLs go through the lean :class:`~fakeshop.webhooks.http10.Http10Client` (the
+same bytes on the wire at a fraction of the CPU); anything else (credentials in the URL,
+other schemes) through the shared aiohttp session, which answers it as before."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
+
+from fakeshop.webhooks.http10 import Http10Client
 
 
 def new_session(limit: int) -> aiohttp.ClientSession:
@@ -28,8 +34,14 @@ async def post(
     body: bytes,
     headers: dict[str, str],
     timeout_s: float,
+    client: Http10Client | None = None,
 ) -> SendResult:
+    target = client.target(url) if client is not None else None
     try:
+        if client is not None and target is not None:
+            async with asyncio.timeout(timeout_s):
+                status, raw = await client.post(target, body, headers)
+            return SendResult(status, None, raw[:2000].decode("utf-8", "replace")[:500])
         async with session.post(
             url,
             data=body,
