@@ -28,6 +28,7 @@ __all__ = [
     "AcceptOutcome",
     "Attempt",
     "AuditEntry",
+    "Claimed",
     "DeadLetter",
     "DeadLetterRow",
     "InboundDelivery",
@@ -255,6 +256,16 @@ class Lease:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A claimed job with what its worker reads first: the order's newest snapshot and its
+    ledger, as they were in the claiming transaction."""
+
+    lease: Lease
+    snapshot: Snapshot | None
+    ledger: list[LedgerRow]
+
+
+@dataclass(frozen=True)
 class Job:
     """The single sync job of one order (read-only view for ops and tests)."""
 
@@ -472,6 +483,17 @@ class Store(abc.ABC):
         with an expired lease), oldest run_at first. Each claim increments the job's
         fencing token and ``attempts``; two concurrent claimers never get the same job."""
 
+    async def claim_work(
+        self, worker_id: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[Claimed]:
+        """``claim_jobs`` plus each job's snapshot and ledger. This default reads them after
+        the claim; a backend may do it all in the claiming transaction (one round trip)."""
+        out: list[Claimed] = []
+        for lease in await self.claim_jobs(worker_id, limit, lease_s, now):
+            snap = await self.get_snapshot(lease.order_id)
+            out.append(Claimed(lease, snap, await self.ledger_for_order(lease.order_id)))
+        return out
+
     @abc.abstractmethod
     async def renew_lease(self, lease: Lease, lease_s: float) -> bool:
         """Extend the lease to now + lease_s (updates ``lease.expires_at``); False if lost."""
@@ -555,8 +577,10 @@ class Store(abc.ABC):
         docentry: int | None,
         docnum: int | None,
         events: Sequence[OutboxEvent] = (),
-    ) -> None:
-        """One transaction: ledger → done with the SAP document, plus the outbox events."""
+    ) -> list[LedgerRow]:
+        """One transaction: ledger → done with the SAP document, plus the outbox events.
+        Returns the order's whole ledger as that transaction left it (what a worker plans
+        its next step from, without reading it again)."""
 
     @abc.abstractmethod
     async def mark_ambiguous(self, lease: Lease | None, idem_key: str, error: str) -> None:

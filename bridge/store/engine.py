@@ -18,6 +18,7 @@ from bridge.store.base import (
     AcceptOutcome,
     Attempt,
     AuditEntry,
+    Claimed,
     DeadLetter,
     DeadLetterRow,
     InboundDelivery,
@@ -153,6 +154,13 @@ class ProgramStore(Store, abc.ABC):
         result: list[Lease] = await self._write(p.claim_jobs(worker_id, limit, lease_s, at))
         return result
 
+    async def claim_work(
+        self, worker_id: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[Claimed]:
+        at = self.clock() if now is None else now
+        result: list[Claimed] = await self._write(p.claim_work(worker_id, limit, lease_s, at))
+        return result
+
     async def renew_lease(self, lease: Lease, lease_s: float) -> bool:
         result: bool = await self._write(p.renew_lease(lease, lease_s, self.clock()))
         return result
@@ -235,8 +243,11 @@ class ProgramStore(Store, abc.ABC):
         docentry: int | None,
         docnum: int | None,
         events: Sequence[OutboxEvent] = (),
-    ) -> None:
-        await self._write(p.mark_done(lease, idem_key, docentry, docnum, events, self.clock()))
+    ) -> list[LedgerRow]:
+        result: list[LedgerRow] = await self._write(
+            p.mark_done(lease, idem_key, docentry, docnum, events, self.clock())
+        )
+        return result
 
     async def mark_ambiguous(self, lease: Lease | None, idem_key: str, error: str) -> None:
         await self._write(p.mark_status(lease, idem_key, "ambiguous", error, self.clock()))

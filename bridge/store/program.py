@@ -20,6 +20,7 @@ from bridge.store.base import (
     AcceptOutcome,
     Attempt,
     AuditEntry,
+    Claimed,
     DeadLetter,
     DeadLetterRow,
     InboundDelivery,
@@ -522,6 +523,17 @@ def claim_jobs(worker_id: str, limit: int, lease_s: float, now: float) -> Progra
     return leases
 
 
+def claim_work(worker_id: str, limit: int, lease_s: float, now: float) -> Program:
+    """``claim_jobs``, then each claimed order's snapshot and ledger in the same transaction."""
+    leases: list[Lease] = yield from claim_jobs(worker_id, limit, lease_s, now)
+    out: list[Claimed] = []
+    for lease in leases:
+        snap = yield from get_snapshot(lease.order_id)
+        ledger = yield from ledger_for_order(lease.order_id)
+        out.append(Claimed(lease, snap, ledger))
+    return out
+
+
 def renew_lease(lease: Lease, lease_s: float, now: float) -> Program:
     expires = now + lease_s
     n = yield Query(sql.RENEW_LEASE, (lease.job_id, lease.token, expires, now))
@@ -691,6 +703,13 @@ def mark_done(
     n = yield Query(sql.MARK_DONE, (idem_key, docentry, docnum, now))
     _require_ledger(n, idem_key)
     yield from enqueue_events(events, now)
+    rows = yield Query(
+        f"SELECT {sql.LEDGER_COLUMNS} FROM sync_ledger WHERE order_id = "
+        "(SELECT order_id FROM sync_ledger WHERE idem_key = $1) ORDER BY created_at, idem_key",
+        (idem_key,),
+        "all",
+    )
+    return [to_ledger(r) for r in rows]
 
 
 def mark_status(lease: Lease | None, idem_key: str, status: str, error: str, now: float) -> Program:

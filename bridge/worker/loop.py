@@ -16,7 +16,7 @@ from bridge.order import ValidationError, parse_order, validation_reason
 from bridge.retry import decide
 from bridge.sap.errors import Permanent, SLFailure, Transient
 from bridge.shop.client import ShopError
-from bridge.store.base import DeadLetter, Lease, LedgerRow, Snapshot
+from bridge.store.base import Claimed, DeadLetter, Lease, LedgerRow, Snapshot
 from bridge.store.errors import LeaseLost
 from bridge.worker.deps import (
     BreakerOpen,
@@ -55,14 +55,15 @@ class Worker:
         while not self.stop.is_set():
             mark = signal.mark() if signal is not None else 0
             try:
-                leases = await self.deps.store.claim_jobs(
+                # the snapshot and ledger come with the claim (one transaction)
+                claims = await self.deps.store.claim_work(
                     self.deps.worker_id, cfg.batch_size, cfg.lease_s, now=self.deps.clock()
                 )
             except Exception as exc:  # store unreachable: keep the worker alive, try again
                 log.warning("claim_failed", error=f"{type(exc).__name__}: {exc}"[:200])
                 await self._idle(max(1.0, cfg.idle_poll_s))
                 continue
-            if not leases:
+            if not claims:
                 if signal is not None:
                     # woken by the commit that makes a job runnable; idle_poll_s bounds the
                     # wait for work that other processes (or a retry's run_at) make due
@@ -70,20 +71,21 @@ class Worker:
                 else:
                     await self._idle(cfg.idle_poll_s)
                 continue
-            await asyncio.gather(*(self.process(lease) for lease in leases))
+            await asyncio.gather(*(self.process(c) for c in claims))
 
     async def _idle(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), delay)
 
-    async def process(self, lease: Lease) -> None:
+    async def process(self, claim: Claimed) -> None:
         """Run one claimed job with a lease keeper beside it; stop if the lease is lost."""
+        lease = claim.lease
         # which shop the order came from is known once its snapshot is read; until then
         # (and if reading fails) it is named like a WooCommerce order
         named = [OrderRef(lease.order_id)]
         self.active[lease.job_id] = lease
         interrupted = False  # cancelled from outside (stop): keep it for ``release_all``
-        work = asyncio.create_task(self._claimed(lease, named))
+        work = asyncio.create_task(self._claimed(claim, named))
         keeper = asyncio.create_task(self._keep_lease(lease, work))
         try:
             await work
@@ -150,12 +152,11 @@ class Worker:
         self.active.clear()
         return released
 
-    async def _claimed(self, lease: Lease, named: list[OrderRef]) -> None:
-        """Load the snapshot and ledger, name the order (``named[0]``; its key prefix is
-        sticky once the ledger has keys), and reconcile under its correlation id."""
-        store = self.deps.store
-        snap = await store.get_snapshot(lease.order_id)
-        rows = await store.ledger_for_order(lease.order_id)
+    async def _claimed(self, claim: Claimed, named: list[OrderRef]) -> None:
+        """With the snapshot and ledger read in the claiming transaction, name the order
+        (``named[0]``; its key prefix is sticky once the ledger has keys), and reconcile
+        under its correlation id."""
+        lease, snap, rows = claim.lease, claim.snapshot, claim.ledger
         if snap is not None:
             named[0] = order_ref(
                 lease.order_id, snap.source, snap.payload, (r.idem_key for r in rows)
@@ -211,9 +212,10 @@ class Worker:
                 ref=ref,
             )
             return
-        for i in range(MAX_STEPS_PER_CLAIM):
-            if i:
-                rows = await store.ledger_for_order(order.id)
+        after: list[LedgerRow] | None = rows
+        for _ in range(MAX_STEPS_PER_CLAIM):
+            # the ledger as the last step's final write left it, or read again
+            rows = after if after is not None else await store.ledger_for_order(order.id)
             ledger = {row.idem_key: row for row in rows}
             step = next_step(order, ledger, ref.prefix, self.deps.config.sap_document)
             if step is None:
@@ -229,7 +231,7 @@ class Worker:
                 return
             ctx = StepContext(self.deps, lease, order, ledger, snap.payload, ref)
             try:
-                await STEPS[step.name](ctx, step)
+                after = await STEPS[step.name](ctx, step)
                 self.deps.metrics.steps.labels(step.name, "ok").inc()
             except BreakerOpen as exc:
                 self.deps.metrics.retries.labels("breaker_open").inc()

@@ -17,10 +17,14 @@ from bridge.contract.partners import PartnerPolicy, resolve_card_code
 from bridge.keys import correlation_id, key_invoice, key_order, key_skip
 from bridge.mapping import MappingError
 from bridge.sap.errors import Ambiguous, DuplicateRefused, NotFound, Permanent
-from bridge.store.base import OutboxEvent
+from bridge.store.base import LedgerRow, OutboxEvent
 from bridge.worker.deps import StepContext, WaitFor
 from bridge.worker.plan import Step
 from sapchaos.logs import get_logger
+
+#: what a step returns: the order's ledger as its last write left it (the loop plans the
+#: next step from it), or None when the loop must read it again
+Ledger = list[LedgerRow] | None
 
 log = get_logger("bridge.worker")
 
@@ -156,7 +160,7 @@ async def _partner(ctx: StepContext, key: str) -> str | None:
     return await resolve_card_code(ctx.deps.sap, call, ctx.prefix, ctx.order, ctx.raw, policy)
 
 
-async def create_order(ctx: StepContext, step: Step) -> None:
+async def create_order(ctx: StepContext, step: Step) -> Ledger:
     """Create the SAP sales order exactly once (``wc:{id}:order`` / ``mg:{id}:order``),
     or with ``entity_set`` Invoices the A/R invoice of a paid order (``wc:{id}:invoice``)."""
     key = step.idem_key
@@ -198,13 +202,14 @@ async def create_order(ctx: StepContext, step: Step) -> None:
     events = [event(ctx, "order.confirmed", key, doc_entry=entry, doc_num=num, idem_key=key)]
     if entity == "Invoices":
         events.append(event(ctx, "order.invoiced", key, doc_entry=entry, doc_num=num, idem_key=key))
-    await ctx.store.mark_done(ctx.lease, key, entry, num, events)
+    ledger = await ctx.store.mark_done(ctx.lease, key, entry, num, events)
     log.info("sap_order_created", doc_entry=entry, doc_num=num, idem_key=key)
     if ctx.deps.on_sap_change is not None:
         ctx.deps.on_sap_change()  # committed stock changed: the stock sync may push now
+    return ledger
 
 
-async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
+async def confirm_to_shop(ctx: StepContext, step: Step) -> Ledger:
     """Order note naming the SAP DocNum (what the shop's staff and the oracle read)."""
     primary = str(step.params.get("primary") or key_order(ctx.prefix, ctx.order.id))
     row = ctx.ledger[primary]
@@ -214,10 +219,10 @@ async def confirm_to_shop(ctx: StepContext, step: Step) -> None:
         f"SAP {what} {row.target_docnum} created (DocEntry {row.target_docentry}, key {primary})."
     )
     await ctx.deps.shop.add_note(ctx.order.id, note)
-    await ctx.store.mark_done(ctx.lease, step.idem_key, None, None)
+    return await ctx.store.mark_done(ctx.lease, step.idem_key, None, None)
 
 
-async def skip_order(ctx: StepContext, step: Step) -> None:
+async def skip_order(ctx: StepContext, step: Step) -> Ledger:
     """Cancelled before it reached SAP: create nothing (after checking an earlier try did not)."""
     okey = step.idem_key  # the order's primary key (``{p}:{id}:invoice`` in invoice mode)
     entity = str(step.params.get("entity_set", "Orders"))
@@ -226,8 +231,9 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
         doc = await _lookup(ctx, entity, okey)
         if doc is not None:
             # it did reach SAP: adopt it; the next step cancels it
-            await ctx.store.mark_done(ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"]))
-            return
+            return await ctx.store.mark_done(
+                ctx.lease, okey, int(doc["DocEntry"]), int(doc["DocNum"])
+            )
         # a miss does not prove an ambiguous try never commits (late commit): the order
         # key keeps its status, so a restore looks it up again before creating
     skey = key_skip(ctx.prefix, ctx.order.id)
@@ -237,7 +243,7 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
         ctx.order.id,
         f"Order {ctx.order.status} before it reached SAP: no SAP {what} was created (key {okey}).",
     )
-    await ctx.store.mark_done(
+    return await ctx.store.mark_done(
         ctx.lease,
         skey,
         None,
@@ -246,7 +252,7 @@ async def skip_order(ctx: StepContext, step: Step) -> None:
     )
 
 
-async def record_payment(ctx: StepContext, step: Step) -> None:
+async def record_payment(ctx: StepContext, step: Step) -> Ledger:
     """Write the shop's payment reference onto the SAP order (PATCH is idempotent)."""
     row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
     entry = int(row.target_docentry or 0)
@@ -263,7 +269,7 @@ async def record_payment(ctx: StepContext, step: Step) -> None:
         step.idem_key,
         lambda: ctx.deps.sap.patch("Orders", entry, changes),
     )
-    await ctx.store.mark_done(
+    return await ctx.store.mark_done(
         ctx.lease,
         step.idem_key,
         entry,
@@ -280,7 +286,7 @@ async def record_payment(ctx: StepContext, step: Step) -> None:
     )
 
 
-async def cancel_order(ctx: StepContext, step: Step) -> None:
+async def cancel_order(ctx: StepContext, step: Step) -> Ledger:
     """``POST Orders(n)/Cancel`` when the shop cancels before delivery (never a delete)."""
     row = ctx.ledger[key_order(ctx.prefix, ctx.order.id)]
     entry = int(row.target_docentry or 0)
@@ -316,7 +322,7 @@ async def cancel_order(ctx: StepContext, step: Step) -> None:
         ctx.order.id,
         f"SAP sales order {row.target_docnum} cancelled (DocEntry {entry}, key {step.idem_key}).",
     )
-    await ctx.store.mark_done(
+    return await ctx.store.mark_done(
         ctx.lease,
         step.idem_key,
         entry,
@@ -331,7 +337,7 @@ async def await_invoice(ctx: StepContext, step: Step) -> None:
     raise WaitFor(f"delivered, waiting for the invoice ({step.idem_key})", wait_s(ctx))
 
 
-async def credit_note(ctx: StepContext, step: Step) -> None:
+async def credit_note(ctx: StepContext, step: Step) -> Ledger:
     """A refund or cancel after invoicing: a credit note based on the invoice's lines."""
     inv = ctx.ledger[key_invoice(ctx.prefix, ctx.order.id)]
     inv_entry = int(inv.target_docentry or 0)
@@ -341,10 +347,9 @@ async def credit_note(ctx: StepContext, step: Step) -> None:
     if not row.fresh and row.status in ("intent", "ambiguous", "done"):
         found = await _lookup(ctx, "CreditNotes", step.idem_key)
         if found is not None:
-            await ctx.store.mark_done(
+            return await ctx.store.mark_done(
                 ctx.lease, step.idem_key, int(found["DocEntry"]), int(found["DocNum"])
             )
-            return
     invoice = await ctx.sap_call(
         "GET Invoices",
         "read_invoice",
@@ -389,7 +394,7 @@ async def credit_note(ctx: StepContext, step: Step) -> None:
     await ctx.deps.shop.add_note(
         ctx.order.id, f"SAP credit note {num} created (DocEntry {entry}, key {step.idem_key})."
     )
-    await ctx.store.mark_done(
+    return await ctx.store.mark_done(
         ctx.lease,
         step.idem_key,
         entry,
@@ -470,7 +475,7 @@ def _refunded_sku(line: dict[str, Any], sku_of: dict[int, str]) -> str | None:
     return str(sku) if sku and str(sku) in sku_of.values() else None
 
 
-StepFn = Callable[[StepContext, Step], Awaitable[None]]
+StepFn = Callable[[StepContext, Step], Awaitable[Ledger]]
 
 #: every reconcile step by name (the planner names them, the loop runs them)
 STEPS: dict[str, StepFn] = {
