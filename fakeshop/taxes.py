@@ -28,12 +28,12 @@ class MoneyError(ValueError):
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     """PHP ``round($value, $places)`` (half away from zero) on a Decimal."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value.quantize(CENT if places == 2 else Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
 def round_half_down(value: Decimal, places: int = 2) -> Decimal:
     """PHP ``round($value, $places, PHP_ROUND_HALF_DOWN)`` on a Decimal."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_DOWN)
+    return value.quantize(CENT if places == 2 else Decimal(1).scaleb(-places), ROUND_HALF_DOWN)
 
 
 def round_item(value: Decimal) -> Decimal:
@@ -105,10 +105,10 @@ def from_cents(cents: int) -> Decimal:
 
 def money_str(value: Decimal) -> str:
     """``wc_format_decimal($value, 2)``: the 2-decimal string the REST API sends."""
-    out = round_half_up(value)
+    out = value.quantize(CENT, ROUND_HALF_UP)
     if out == ZERO:
         out = abs(out)  # never "-0.00"
-    return f"{out:.2f}"
+    return str(out)  # exponent -2 after quantize: the same text as f"{out:.2f}", cheaper
 
 
 def exact_str(value: Decimal) -> str:

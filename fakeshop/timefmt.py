@@ -18,19 +18,26 @@ def iso_ms(ts: float) -> str:
     )
 
 
+def wp_text(dt: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (what ``strftime("%Y-%m-%dT%H:%M:%S")`` gives, at less cost:
+    every order carries half a dozen of these)."""
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+    )
+
+
 def utc_dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
 def wp_gmt(ts: float) -> str:
     """``wc_rest_prepare_date_response(..., true)``: UTC, no offset, second resolution."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return wp_text(datetime.fromtimestamp(int(ts), UTC))
 
 
 def wp_local(ts: float, offset_hours: int) -> str:
     """The site-local counterpart of :func:`wp_gmt` (fixed offset, as ``gmt_offset``)."""
-    dt = datetime.fromtimestamp(int(ts), UTC) + timedelta(hours=offset_hours)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return wp_text(datetime.fromtimestamp(int(ts), UTC) + timedelta(hours=offset_hours))
 
 
 def magento(ts: float) -> str:

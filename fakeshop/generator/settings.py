@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from fakeshop.timefmt import wp_text
+
 WP_DATE = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -96,7 +98,7 @@ def as_utc(now: datetime) -> datetime:
 def wp_dates(field: str, now: datetime, tz: tzinfo) -> dict[str, str]:
     """``{field: local, field_gmt: utc}`` as ``wc_rest_prepare_date_response`` formats them."""
     utc = as_utc(now)
-    return {field: utc.astimezone(tz).strftime(WP_DATE), f"{field}_gmt": utc.strftime(WP_DATE)}
+    return {field: wp_text(utc.astimezone(tz)), f"{field}_gmt": wp_text(utc)}
 
 
 def order_tz(order: dict[str, object]) -> tzinfo:

@@ -33,9 +33,18 @@ WRITABLE_TEXT = ("transaction_id", "customer_note", "payment_method", "payment_m
 
 
 def render(request: web.Request, rec: OrderRecord) -> dict[str, Any]:
-    data = copy.deepcopy(rec.order)
+    """The order resource with its ``_links``, for a response encoded right away: a new
+    top level (``_links`` must not land in the stored order) that shares everything below
+    it with the stored order. A result kept while other changes run (a batch item) must
+    be :func:`detached`."""
+    data = dict(rec.order)
     data["_links"] = links(request, f"orders/{rec.id}", "orders")
     return data
+
+
+def detached(request: web.Request, rec: OrderRecord) -> dict[str, Any]:
+    """:func:`render` as an independent copy: later items of a batch may change the order."""
+    return copy.deepcopy(render(request, rec))
 
 
 def _date_filter(request: web.Request, name: str) -> datetime | None:
@@ -225,12 +234,12 @@ async def batch_orders(request: web.Request) -> web.Response:
     state = shop(request).state
 
     def created(item: dict[str, Any]) -> dict[str, Any]:
-        return render(request, state.record(int(create(state, item)["id"])))
+        return detached(request, state.record(int(create(state, item)["id"])))
 
     def updated(oid: int, item: dict[str, Any]) -> dict[str, Any]:
         rec = _editable(state, oid)
         apply_update(state, rec, item, "rest")
-        return render(request, rec)
+        return detached(request, rec)
 
     def deleted(oid: int) -> dict[str, Any]:
         _rec, snapshot = delete_one(state, oid, True)
