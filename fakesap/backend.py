@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,9 +19,18 @@ from fakesap.config import FakeSapConfig
 from fakesap.documents import stock
 from fakesap.documents.actions import ACTIONS, plan_action
 from fakesap.documents.builder import BuildContext, prepare_document
+from fakesap.documents.compact import DocumentStore
 from fakesap.documents.patch import prepare_patch
 from fakesap.documents.payments import prepare_payment
-from fakesap.documents.schema import DOCUMENT_KINDS, DOCUMENT_SETS, PAYMENT_SETS, DocKind
+from fakesap.documents.schema import (
+    DOCUMENT_KINDS,
+    DOCUMENT_SETS,
+    EXPENSE_INPUTS,
+    HEADER_INPUTS,
+    LINE_INPUTS,
+    PAYMENT_SETS,
+    DocKind,
+)
 from fakesap.documents.totals import ZERO
 from fakesap.errors import SLError
 from fakesap.group_commit import GroupCommit, PendingWrites
@@ -36,27 +44,15 @@ from fakesap.masterdata import (
 )
 from fakesap.persistence import SqlitePersistence, TruthRow
 from fakesap.sessions import SessionStore
+from fakesap.truth import BodyCodec, TruthRecord
 from sapchaos.catalog import Catalog, load_catalog, parse_catalog
 from sapchaos.logs import get_logger
 
-__all__ = ["FakeSap", "FakeSapConfig", "iso_ms"]
+__all__ = ["FakeSap", "FakeSapConfig", "TruthRecord", "iso_ms"]
 
 Subscriber = Callable[[str, str, dict[str, Any]], Awaitable[None] | None]
 PAYMENT_KIND = DocKind("IncomingPayments", 24, "ORCT", "RCT2", (), "none", series=24)
 ENTITY_SETS = (*DOCUMENT_SETS, *MASTER_SETS)
-
-
-@dataclass(slots=True)
-class TruthRecord:
-    """One created document in the ground truth: when it committed and what asked for it."""
-
-    entity_set: str
-    object_type: int
-    doc_entry: int
-    doc_num: int
-    committed_at: float
-    request_id: str | None
-    request: dict[str, Any] | None
 
 
 class FakeSap:
@@ -90,6 +86,8 @@ class FakeSap:
     def _fresh_state(self) -> None:
         self.md: MasterData = masterdata_from_catalog(self.catalog)
         self.docs: dict[str, dict[int, dict[str, Any]]] = {s: {} for s in DOCUMENT_SETS}
+        #: keeps committed documents compact (shared row keys and amounts)
+        self.store = DocumentStore()
         self.gross: dict[tuple[str, int], frozenset[int]] = {}
         self.next_entry: dict[str, int] = dict.fromkeys(DOCUMENT_SETS, 1)
         self.next_num: dict[str, int] = dict.fromkeys(DOCUMENT_SETS, self.config.docnum_start)
@@ -111,6 +109,15 @@ class FakeSap:
             for kind in (*DOCUMENT_KINDS.values(), PAYMENT_KIND):
                 table = kind.header_table
                 self.udfs[table] = self.udfs.get(table, frozenset()) | {guard}
+        self.codec = self._body_codec()
+
+    def _body_codec(self) -> BodyCodec:
+        """Deflates ground-truth request bodies with the words they are made of."""
+        md = self.md
+        names = [*HEADER_INPUTS, *LINE_INPUTS, *EXPENSE_INPUTS]
+        names += [udf for table in self.udfs.values() for udf in table]
+        codes = [*md.items, *md.business_partners, *md.warehouses, *md.vat_rates]
+        return BodyCodec.for_vocabulary(names, codes)
 
     def _master_rows(self) -> list[tuple[str, str, dict[str, Any]]]:
         return [(es, key, row) for es in MASTER_SETS for key, row in self.md.table(es).items()]
@@ -128,7 +135,7 @@ class FakeSap:
             self.persistence.commit(master=self._master_rows())
         for es, rows in snap.documents.items():
             for entry, (doc, gross) in rows.items():
-                self.docs.setdefault(es, {})[entry] = doc
+                self.docs.setdefault(es, {})[entry] = self.store.compact(es, doc)
                 if gross:
                     self.gross[(es, entry)] = gross
         for es, (entry, num) in snap.counters.items():
@@ -144,6 +151,7 @@ class FakeSap:
                     row.committed_at,
                     row.request_id,
                     row.request,
+                    self.codec,
                 )
             )
         self._rebuild_guard()
@@ -289,6 +297,7 @@ class FakeSap:
         items: Iterable[str] = (),
         truth: TruthRecord | None = None,
         counters: str | None = None,
+        request: dict[str, Any] | None = None,
     ) -> None:
         """Queue a committed change for the next group commit (see ``fakesap.group_commit``)."""
         if self.commits is None:
@@ -301,7 +310,7 @@ class FakeSap:
                 truth.doc_num,
                 truth.committed_at,
                 truth.request_id,
-                truth.request,
+                request,
             )
             if truth
             else None,
@@ -383,7 +392,7 @@ class FakeSap:
         for line in doc["DocumentLines"]:
             line["DocEntry"] = entry
         self._stamp(doc, created=True)
-        self.docs[entity_set][entry] = doc
+        self.docs[entity_set][entry] = doc = self.store.compact(entity_set, doc)
         if prepared.gross_lines:
             self.gross[(entity_set, entry)] = prepared.gross_lines
         touched_docs = [(entity_set, entry)]
@@ -402,10 +411,11 @@ class FakeSap:
             self.clock(),
             request.get("id") if request is not None else None,
             request,
+            self.codec,
         )
         self.truth.append(record)
         if self.commits is not None:
-            self._persist(touched_docs, items, record, entity_set)
+            self._persist(touched_docs, items, record, entity_set, request)
         return doc
 
     def _commit_payment(
@@ -421,7 +431,7 @@ class FakeSap:
         self.next_num[entity_set] = num + 1
         doc["DocEntry"], doc["DocNum"] = entry, num
         self._stamp(doc, created=True)
-        self.docs[entity_set][entry] = doc
+        self.docs[entity_set][entry] = doc = self.store.compact(entity_set, doc)
         touched = [(entity_set, entry)]
         for inv_entry, amount in applied:
             touched.append(self._apply_payment("Invoices", inv_entry, amount))
@@ -436,9 +446,10 @@ class FakeSap:
             self.clock(),
             (request or {}).get("id"),
             request,
+            self.codec,
         )
         self.truth.append(record)
-        self._persist(list(dict.fromkeys(touched)), set(), record, entity_set)
+        self._persist(list(dict.fromkeys(touched)), set(), record, entity_set, request)
         return doc
 
     def _apply_payment(self, entity_set: str, entry: int, amount: Decimal) -> tuple[str, int]:
@@ -527,7 +538,7 @@ class FakeSap:
         for line in new["DocumentLines"]:
             line["DocEntry"] = entry
         self._stamp(new, created=False)
-        self.docs[entity_set][entry] = new
+        self.docs[entity_set][entry] = new = self.store.compact(entity_set, new)
         if plan.gross_lines:
             self.gross[(entity_set, entry)] = plan.gross_lines
         else:
