@@ -19,6 +19,7 @@ __all__ = [
     "parse_order",
     "parse_order_json",
     "parse_wc_datetime",
+    "sane_amount",
 ]
 
 
@@ -39,7 +40,8 @@ MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = Decimal("1000000000")
 
 
-def _sane_amount(v: Decimal) -> Decimal:
+def sane_amount(v: Decimal) -> Decimal:
+    """``v`` if it is an amount a shop order can carry, else ``ValueError`` (the reason)."""
     if not v.is_finite():
         raise ValueError("amount is not a finite number")
     if abs(v) > MAX_AMOUNT:
@@ -68,7 +70,7 @@ class LineItem(_Model):
     tax_class: str = ""
     name: str = ""
 
-    _amounts = field_validator("total", "total_tax")(_sane_amount)
+    _amounts = field_validator("total", "total_tax")(sane_amount)
 
 
 class ShippingLine(_Model):
@@ -79,7 +81,7 @@ class ShippingLine(_Model):
     total_tax: Decimal = Decimal("0")
     taxes: list[TaxRef] = Field(default_factory=list)
 
-    _amounts = field_validator("total", "total_tax")(_sane_amount)
+    _amounts = field_validator("total", "total_tax")(sane_amount)
 
 
 class FeeLine(_Model):
@@ -91,7 +93,7 @@ class FeeLine(_Model):
     total_tax: Decimal = Decimal("0")
     taxes: list[TaxRef] = Field(default_factory=list)
 
-    _amounts = field_validator("total", "total_tax")(_sane_amount)
+    _amounts = field_validator("total", "total_tax")(sane_amount)
 
 
 class BillingRef(_Model):
@@ -147,12 +149,12 @@ class OrderPayload(_Model):
     #: comparison does not see plugin bookkeeping
     meta_data: list[MetaRef] = Field(default_factory=list, exclude=True)
 
-    _amounts = field_validator("total")(_sane_amount)
+    _amounts = field_validator("total")(sane_amount)
 
     @field_validator("total_tax")
     @classmethod
     def _tax(cls, v: Decimal | None) -> Decimal | None:
-        return None if v is None else _sane_amount(v)
+        return None if v is None else sane_amount(v)
 
     @field_validator("customer_note", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +21,7 @@ from bridge.store.base import Store
 
 INGRESS_KEY: web.AppKey[Ingress] = web.AppKey("ingress", Ingress)
 READINESS_KEY: web.AppKey[Readiness] = web.AppKey("readiness", Readiness)
-#: default bound on one webhook request (seconds); see ``deadline_middleware``
+#: default bound on one webhook request (seconds); see ``bounded_by_deadline``
 INGRESS_DEADLINE_S = 4.0
 #: what ``Retry-After`` says when the instance cannot take a delivery now
 RETRY_AFTER_S = 5
@@ -70,7 +70,11 @@ def unavailable(message: str) -> web.Response:
     return resp
 
 
-def deadline_middleware(readiness: Readiness, deadline_s: float) -> Any:
+def bounded_by_deadline(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+    readiness: Readiness,
+    deadline_s: float,
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Bound every webhook request: an answer within ``deadline_s`` whatever the store does.
 
     WooCommerce waits up to 60 s for an answer, holding one of its delivery connections;
@@ -78,16 +82,16 @@ def deadline_middleware(readiness: Readiness, deadline_s: float) -> Any:
     with the healthy instances behind the same load balancer). A request cut by the deadline
     gets 503 + ``Retry-After``; whatever it had committed is idempotent on a retry. Any
     503 marks the store check down at once (readiness reacts before its next probe).
+
+    Wraps the webhook route itself rather than being a middleware: no other route pays
+    for it, and the deadline is a timer on the request's own task (``asyncio.timeout``),
+    not a second task per request as ``asyncio.wait_for`` makes.
     """
 
-    @web.middleware
-    async def bounded(request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.method != "POST" or not (
-            request.path.startswith("/webhooks/") or request.path == "/"
-        ):
-            return await handler(request)
+    async def bounded(request: web.Request) -> web.Response:
         try:
-            response: web.StreamResponse = await asyncio.wait_for(handler(request), deadline_s)
+            async with asyncio.timeout(deadline_s):
+                response = await handler(request)
         except TimeoutError:
             readiness.note_failure("store", f"webhook commit took over {deadline_s:g} s")
             return unavailable(
@@ -125,7 +129,7 @@ def create_ingress_app(
             raise
 
     app = web.Application(
-        middlewares=[no_tracebacks, deadline_middleware(ready, deadline_s)],
+        middlewares=[no_tracebacks],
         client_max_size=ingress.body_limit + 1,
     )
     app[INGRESS_KEY] = ingress
@@ -135,8 +139,10 @@ def create_ingress_app(
     if refresher is not None:
         ingress.on_needs_fetch = refresher.request
 
-    async def webhook(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.Response:
         return await handle_webhook(ingress, request)
+
+    webhook = bounded_by_deadline(handle, ready, deadline_s)
 
     async def livez(_request: web.Request) -> web.Response:
         """The process runs and its event loop answers (restart it if this fails)."""
