@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import time
@@ -12,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.health import Check, Readiness
+from bridge.ingress.deadline import Deadlines
 from bridge.ingress.ops import add_ops_routes
 from bridge.ingress.refresher import Refresher
 from bridge.ingress.webhooks import Ingress, error, handle_webhook
@@ -84,14 +84,14 @@ def bounded_by_deadline(
     503 marks the store check down at once (readiness reacts before its next probe).
 
     Wraps the webhook route itself rather than being a middleware: no other route pays
-    for it, and the deadline is a timer on the request's own task (``asyncio.timeout``),
-    not a second task per request as ``asyncio.wait_for`` makes.
+    for it, and one timer bounds all requests in flight (``Deadlines``), instead of a
+    second task per request as ``asyncio.wait_for`` makes.
     """
+    deadlines = Deadlines(deadline_s)
 
     async def bounded(request: web.Request) -> web.Response:
         try:
-            async with asyncio.timeout(deadline_s):
-                response = await handler(request)
+            response = await deadlines.run(handler(request))
         except TimeoutError:
             readiness.note_failure("store", f"webhook commit took over {deadline_s:g} s")
             return unavailable(

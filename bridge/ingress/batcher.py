@@ -9,7 +9,6 @@ without weakening that promise.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -29,25 +28,33 @@ class GroupCommitter(Generic[T, R]):
     on_batch: Callable[[int], None] | None = None
     _pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list, init=False)
     _flusher: asyncio.Task[None] | None = field(default=None, init=False)
-    _full: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    #: the collection window in progress: resolved when it ends or the batch is full
+    _window: asyncio.Future[None] | None = field(default=None, init=False)
     batches: int = field(default=0, init=False)
     items: int = field(default=0, init=False)
 
     async def submit(self, item: T) -> R:
         fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, fut))
-        if len(self._pending) >= self.max_items:
-            self._full.set()
+        window = self._window
+        if len(self._pending) >= self.max_items and window is not None and not window.done():
+            window.set_result(None)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon())
         return await fut
 
     async def _flush_soon(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
             if self.window_s > 0 and len(self._pending) < self.max_items:
-                self._full.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.window_s)
+                # one future and one timer per batch (``wait_for`` would add a task)
+                window = self._window = loop.create_future()
+                timer = loop.call_later(self.window_s, _close, window)
+                try:
+                    await window
+                finally:
+                    timer.cancel()
+                    self._window = None
             batch, self._pending = self._pending[: self.max_items], self._pending[self.max_items :]
             try:
                 results = await self.commit([item for item, _ in batch])
@@ -69,3 +76,8 @@ class GroupCommitter(Generic[T, R]):
     async def close(self) -> None:
         if self._flusher is not None and not self._flusher.done():
             await self._flusher
+
+
+def _close(window: asyncio.Future[None]) -> None:
+    if not window.done():
+        window.set_result(None)
