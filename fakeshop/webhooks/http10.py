@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
+from typing import cast
 
 from aiohttp import ClientRequest
 from yarl import URL
@@ -63,12 +64,17 @@ class _Exchange(asyncio.Protocol):
         self.done = done
         self.buf = bytearray()
         self.need: int | None = None  # total bytes expected once Content-Length is known
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # a TCP or TLS transport of whichever loop runs (uvloop's are not asyncio.Transport)
         self.transport = transport
-        transport.write(self.request)
+        try:
+            cast(asyncio.WriteTransport, transport).write(self.request)
+        except Exception as exc:  # fail the delivery now, not at the 60 s timeout
+            if not self.done.done():
+                self.done.set_exception(exc)
+            transport.close()
 
     def data_received(self, data: bytes) -> None:
         self.buf += data

@@ -191,3 +191,21 @@ async def test_https_without_certificate_verification(tmp_path: Path) -> None:
         srv.server.close()
     assert got.status == 200 and got.error is None
     assert srv.requests[0].startswith(b"POST /hook HTTP/1.0\r\n")
+
+
+def test_on_uvloop() -> None:
+    """``fakeshop serve`` runs on uvloop when it is installed: its transports are not
+    ``asyncio.Transport`` subclasses."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> tuple[SendResult, list[bytes]]:
+        srv = Server()
+        srv.server = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
+        try:
+            return await asyncio.wait_for(_send(srv.url(), lean=True), 5), srv.requests
+        finally:
+            srv.server.close()
+
+    got, requests = uvloop.run(main())
+    assert got == SendResult(200, None, "ok")
+    assert requests[0].startswith(b"POST /hook HTTP/1.0\r\n")
