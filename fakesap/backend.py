@@ -25,9 +25,6 @@ from fakesap.documents.payments import prepare_payment
 from fakesap.documents.schema import (
     DOCUMENT_KINDS,
     DOCUMENT_SETS,
-    EXPENSE_INPUTS,
-    HEADER_INPUTS,
-    LINE_INPUTS,
     PAYMENT_SETS,
     DocKind,
 )
@@ -44,7 +41,7 @@ from fakesap.masterdata import (
 )
 from fakesap.persistence import SqlitePersistence, TruthRow
 from fakesap.sessions import SessionStore
-from fakesap.truth import BodyCodec, TruthRecord
+from fakesap.truth import BodyArchive, TruthRecord
 from sapchaos.catalog import Catalog, load_catalog, parse_catalog
 from sapchaos.logs import get_logger
 
@@ -92,7 +89,11 @@ class FakeSap:
         self.next_entry: dict[str, int] = dict.fromkeys(DOCUMENT_SETS, 1)
         self.next_num: dict[str, int] = dict.fromkeys(DOCUMENT_SETS, self.config.docnum_start)
         self.truth: list[TruthRecord] = []
-        self.guard: dict[tuple[str, str], int] = {}
+        #: the ground truth's request bodies, deflated in blocks
+        self.bodies = BodyArchive()
+        #: uniqueness guard: entity set -> UDF value -> DocEntry (one dict per set, so no
+        #: key tuple per document)
+        self.guard: dict[str, dict[str, int]] = {}
         self._contexts: dict[str, BuildContext] = {}
         #: SQLQueries definitions by SqlCode (memory only; see fakesap.sqlqueries)
         self.sql_queries: dict[str, dict[str, Any]] = {}
@@ -109,15 +110,6 @@ class FakeSap:
             for kind in (*DOCUMENT_KINDS.values(), PAYMENT_KIND):
                 table = kind.header_table
                 self.udfs[table] = self.udfs.get(table, frozenset()) | {guard}
-        self.codec = self._body_codec()
-
-    def _body_codec(self) -> BodyCodec:
-        """Deflates ground-truth request bodies with the words they are made of."""
-        md = self.md
-        names = [*HEADER_INPUTS, *LINE_INPUTS, *EXPENSE_INPUTS]
-        names += [udf for table in self.udfs.values() for udf in table]
-        codes = [*md.items, *md.business_partners, *md.warehouses, *md.vat_rates]
-        return BodyCodec.for_vocabulary(names, codes)
 
     def _master_rows(self) -> list[tuple[str, str, dict[str, Any]]]:
         return [(es, key, row) for es in MASTER_SETS for key, row in self.md.table(es).items()]
@@ -151,7 +143,7 @@ class FakeSap:
                     row.committed_at,
                     row.request_id,
                     row.request,
-                    self.codec,
+                    self.bodies,
                 )
             )
         self._rebuild_guard()
@@ -166,7 +158,7 @@ class FakeSap:
             for entry, doc in rows.items():
                 value = doc.get(udf)
                 if value not in (None, "") and doc.get("Cancelled") != "tYES":
-                    self.guard.setdefault((es, str(value)), entry)
+                    self.guard.setdefault(es, {}).setdefault(str(value), entry)
 
     def close(self) -> None:
         if self.commits is not None:
@@ -237,7 +229,7 @@ class FakeSap:
         udf = self.config.uniqueness_guard_udf
         if not udf or value in (None, ""):
             return
-        existing = self.guard.get((entity_set, str(value)))
+        existing = self.guard.get(entity_set, {}).get(str(value))
         if existing is not None and existing != own_entry:
             other = self.docs[entity_set][existing]
             raise SLError.of(
@@ -402,7 +394,7 @@ class FakeSap:
             )
         items = stock.apply(self.md, prepared.deltas)
         if guard_value is not None and guard_value != "":
-            self.guard[(entity_set, str(guard_value))] = entry
+            self.guard.setdefault(entity_set, {})[str(guard_value)] = entry
         record = TruthRecord(
             entity_set,
             kind.object_type,
@@ -411,7 +403,7 @@ class FakeSap:
             self.clock(),
             request.get("id") if request is not None else None,
             request,
-            self.codec,
+            self.bodies,
         )
         self.truth.append(record)
         if self.commits is not None:
@@ -437,7 +429,7 @@ class FakeSap:
             touched.append(self._apply_payment("Invoices", inv_entry, amount))
         udf = self.config.uniqueness_guard_udf
         if udf and doc.get(udf) not in (None, ""):
-            self.guard[(entity_set, str(doc[udf]))] = entry
+            self.guard.setdefault(entity_set, {})[str(doc[udf])] = entry
         record = TruthRecord(
             entity_set,
             PAYMENT_KIND.object_type,
@@ -446,7 +438,7 @@ class FakeSap:
             self.clock(),
             (request or {}).get("id"),
             request,
-            self.codec,
+            self.bodies,
         )
         self.truth.append(record)
         self._persist(list(dict.fromkeys(touched)), set(), record, entity_set, request)
@@ -545,9 +537,9 @@ class FakeSap:
             self.gross.pop((entity_set, entry), None)
         if udf and new.get(udf) != doc.get(udf):
             if doc.get(udf) not in (None, ""):
-                self.guard.pop((entity_set, str(doc[udf])), None)
+                self.guard.get(entity_set, {}).pop(str(doc[udf]), None)
             if new.get(udf) not in (None, ""):
-                self.guard[(entity_set, str(new[udf]))] = entry
+                self.guard.setdefault(entity_set, {})[str(new[udf])] = entry
         items = stock.apply(self.md, plan.deltas)
         self._persist([(entity_set, entry)], items)
         return new
@@ -586,7 +578,7 @@ class FakeSap:
                 touched.append(self._give_back(base_set, base_entry, base_line, qty))
         udf = self.config.uniqueness_guard_udf
         if plan.cancelled and udf and doc.get(udf) not in (None, ""):
-            self.guard.pop((entity_set, str(doc[udf])), None)
+            self.guard.get(entity_set, {}).pop(str(doc[udf]), None)
         items = stock.apply(self.md, plan.deltas)
         self._persist(touched, items)
         return doc
@@ -603,7 +595,7 @@ class FakeSap:
             touched.append(self._apply_payment("Invoices", pi["DocEntry"], -pi["SumApplied"]))
         udf = self.config.uniqueness_guard_udf
         if udf and doc.get(udf) not in (None, ""):
-            self.guard.pop((entity_set, str(doc[udf])), None)
+            self.guard.get(entity_set, {}).pop(str(doc[udf]), None)
         self._persist(touched)
         return doc
 

@@ -4,60 +4,78 @@ WireMock keeps every request it served; fakesap keeps, for every document it cre
 request that created it (method, path, raw body bytes, journal id), so the oracle can tell
 what the shop asked for from what SAP committed. Over 100k documents that is mostly raw
 JSON bodies, and they are alike: the same property names, item codes and partner codes.
-``BodyCodec`` deflates each body with a preset dictionary built from the Service Layer's
-property names and the master data (RFC 1951 with a preset dictionary, as zlib allows),
-and ``TruthRecord`` keeps the usual request as slots instead of a dict. ``request`` gives
-back the same dict, with the same raw bytes, whenever it is read.
+``BodyArchive`` deflates them in blocks of consecutive bodies (alike bodies compress far
+better together, and one deflate per block costs much less than one per body), and
+``TruthRecord`` keeps the usual request as slots instead of a dict. ``request`` gives back
+the same dict, with the same raw bytes, whenever it is read.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from array import array
 from typing import Any
 
-#: deflate keeps at most a 32 KB window: a longer dictionary only keeps its end
-ZDICT_MAX = 32 * 1024
-#: bodies shorter than this are kept as they are (deflate would not pay off)
-MIN_PACKED = 64
+#: bodies per deflated block
+BLOCK = 64
 REQUEST_KEYS = ("method", "path", "body", "id")
 
 
-class BodyCodec:
-    """Deflate/inflate request bodies with one preset dictionary (raw deflate, no header)."""
+class BodyArchive:
+    """Append-only store of byte strings, deflated ``BLOCK`` at a time; ``add`` returns
+    the handle that ``get`` takes. The newest, unfinished block stays as it was given."""
 
-    def __init__(self, zdict: bytes) -> None:
-        self.zdict = zdict[-ZDICT_MAX:]
+    def __init__(self, block: int = BLOCK, level: int = 6) -> None:
+        self._block = block
+        self._level = level
+        self._blocks: list[bytes] = []
+        #: per sealed block, where each body ends in the inflated block
+        self._ends: list[array[int]] = []
+        self._pending: list[bytes] = []
+        #: the last inflated block (readers walk the ground truth in order)
+        self._cached: tuple[int, bytes] = (-1, b"")
 
-    @classmethod
-    def for_vocabulary(cls, names: Iterable[str], codes: Iterable[str]) -> BodyCodec:
-        """A dictionary of JSON fragments: ``"code"`` for each key value and ``"Name": ``
-        for each property (its prefix ``"Name":`` serves compact JSON as well). Short on
-        purpose: loading it costs time on every create."""
-        parts = [f'"{code}"' for code in sorted(set(codes))]
-        parts += [f'"{name}": ' for name in sorted(set(names))]
-        return cls("".join(parts).encode("utf-8"))
+    def add(self, body: bytes) -> int:
+        handle = len(self._blocks) * self._block + len(self._pending)
+        self._pending.append(body)
+        if len(self._pending) == self._block:
+            self._seal()
+        return handle
 
-    def pack(self, body: bytes) -> bytes:
-        deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, self.zdict)
-        return deflate.compress(body) + deflate.flush()
+    def _seal(self) -> None:
+        ends = array("Q")
+        pos = 0
+        for body in self._pending:
+            pos += len(body)
+            ends.append(pos)
+        self._blocks.append(zlib.compress(b"".join(self._pending), self._level))
+        self._ends.append(ends)
+        self._pending = []
 
-    def unpack(self, packed: bytes) -> bytes:
-        inflate = zlib.decompressobj(-15, self.zdict)
-        return inflate.decompress(packed) + inflate.flush()
+    def get(self, handle: int) -> bytes:
+        block, i = divmod(handle, self._block)
+        if block == len(self._blocks):
+            return self._pending[i]
+        if self._cached[0] == block:
+            data = self._cached[1]
+        else:
+            data = zlib.decompress(self._blocks[block])
+            self._cached = (block, data)
+        ends = self._ends[block]
+        return data[ends[i - 1] if i else 0 : ends[i]]
 
 
 class TruthRecord:
     """One created document in the ground truth: when it committed and what asked for it.
 
     A request shaped as the HTTP layer makes it (``method``, ``path``, raw ``body`` bytes,
-    ``id`` equal to ``request_id``) is kept as slots with the body deflated by ``codec``;
-    any other request dict is kept as it is.
+    ``id`` equal to ``request_id``) is kept as slots with the body in ``archive``; any
+    other request dict is kept as it is.
     """
 
     __slots__ = (
+        "_archive",
         "_body",
-        "_codec",
         "_method",
         "_other",
         "_path",
@@ -78,7 +96,7 @@ class TruthRecord:
         committed_at: float,
         request_id: str | None,
         request: dict[str, Any] | None,
-        codec: BodyCodec | None = None,
+        archive: BodyArchive | None = None,
     ) -> None:
         self.entity_set = entity_set
         self.object_type = object_type
@@ -88,8 +106,8 @@ class TruthRecord:
         self.request_id = request_id
         self._method: str | None = None
         self._path: str | None = None
-        self._body: bytes | None = None
-        self._codec: BodyCodec | None = None
+        self._body: bytes | int | None = None
+        self._archive: BodyArchive | None = None
         self._other: dict[str, Any] | None = None
         body = request.get("body") if request is not None else None
         if (
@@ -100,9 +118,9 @@ class TruthRecord:
         ):
             self._method = request["method"]
             self._path = request["path"]
-            if codec is not None and len(body) >= MIN_PACKED:
-                self._body = codec.pack(body)
-                self._codec = codec
+            if archive is not None:
+                self._body = archive.add(body)
+                self._archive = archive
             else:
                 self._body = body
         else:
@@ -114,8 +132,8 @@ class TruthRecord:
         if self._method is None:
             return self._other
         body = self._body
-        if self._codec is not None and body is not None:
-            body = self._codec.unpack(body)
+        if self._archive is not None and body.__class__ is int:
+            body = self._archive.get(body)
         return {"method": self._method, "path": self._path, "body": body, "id": self.request_id}
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
 from fakesap.documents import stock
@@ -204,15 +205,16 @@ class HeaderBuilder:
             if series != self.ctx.kind.series:
                 raise invalid("Series", series)
         udfs = self.ctx.header_udfs
+        # names are stored interned: the body's own key strings would be one copy per document
         for name, value in raw.items():
             if name in udfs:
                 if value is not None and not isinstance(value, str | int | float | Decimal):
                     raise invalid(name, value)
                 if isinstance(value, str) and len(value) > 254:
                     raise SLError.of("value_too_long", name=name, entity="Document", max_len=254)
-                doc[name] = value
+                doc[intern(name)] = value
             elif name in HEADER_PASSTHROUGH and name not in TEXT_LIMITS:
-                doc[name] = value
+                doc[intern(name)] = value
 
 
 class LineBuilder:
@@ -384,7 +386,7 @@ class LineBuilder:
         if len(raw) > 6 or udfs:
             for name, value in raw.items():
                 if name in LINE_PASSTHROUGH:
-                    wire[name] = value
+                    wire[intern(name)] = value
             for name in udfs:
                 wire[name] = raw.get(name)
         return wire, amounts, take

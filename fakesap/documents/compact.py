@@ -97,5 +97,11 @@ class DocumentStore:
         for name in COLLECTIONS:
             rows = doc.get(name)
             if rows:
-                doc[name] = [row(entity_set, name, r) if r.__class__ is dict else r for r in rows]
+                kept = rows[
+                    :
+                ]  # a slice is allocated to its exact length, unlike a list built by appends
+                for i, r in enumerate(kept):
+                    if r.__class__ is dict:
+                        kept[i] = row(entity_set, name, r)
+                doc[name] = kept
         return doc
