@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,29 @@ def register(sub: Any) -> None:
     s.add_argument("--mqtt-topic-prefix", default="shop/v1/magento/events")
     s.add_argument("--magento-token", default="fakeshop-magento-integration-token")
     s.add_argument("--outbox", type=Path, help="SQLite file for the Magento event outbox")
+    s.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default), or the stdlib loop",
+    )
     s.set_defaults(func=serve)
+
+
+def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
+    """uvloop's loop for ``auto`` (when installed) and ``uvloop``, else the stdlib loop (as
+    ``fakesap serve`` and ``bridge serve`` choose). Raises ImportError when ``uvloop`` is
+    asked for and not installed."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+            return loop
+    return asyncio.new_event_loop()
 
 
 def config_from_args(args: argparse.Namespace) -> ShopConfig:
@@ -82,6 +105,11 @@ def serve(args: argparse.Namespace) -> int:
     from fakeshop.https import self_signed, server_context
 
     config = config_from_args(args)
+    try:
+        loop = new_event_loop(getattr(args, "loop", "auto"))
+    except ImportError:
+        print("fakeshop: --loop uvloop: uvloop is not installed (sapchaos[fast])", file=sys.stderr)
+        return 2
     ssl_ctx = None
     if config.https:
         cert, key = (config.cert_file, config.key_file)
@@ -112,7 +140,7 @@ def serve(args: argparse.Namespace) -> int:
             f"events on {config.mqtt_url} {config.mqtt_topic_prefix}/<event_type>"
         )
     try:
-        web.run_app(app, host=args.host, port=args.port, ssl_context=ssl_ctx, print=None)
+        web.run_app(app, host=args.host, port=args.port, ssl_context=ssl_ctx, print=None, loop=loop)
     except (KeyboardInterrupt, asyncio.CancelledError):
         return 130
     return 0

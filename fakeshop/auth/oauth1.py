@@ -82,7 +82,13 @@ def base_string(method: str, base_url: str, params: Mapping[str, str]) -> str:
     items = [(k, v) for k, v in params.items() if k != "oauth_signature"]
     # uksort(strcmp) on PHP's top-level array keys: ``a[b]`` sorts under ``a``, stable
     items.sort(key=lambda kv: kv[0].split("[", 1)[0].encode())
-    pairs = [rawurlencode(f"{rawurlencode(k)}={rawurlencode(v)}") for k, v in items]
+    # the pair is encoded again; an encoded key or value holds nothing but unreserved
+    # characters and "%", so that second rawurlencode only turns "%" into "%25" and "=" into
+    # "%3D" (the same text, without quoting every pair twice)
+    pairs = [
+        f"{rawurlencode(k).replace('%', '%25')}%3D{rawurlencode(v).replace('%', '%25')}"
+        for k, v in items
+    ]
     return f"{method.upper()}&{rawurlencode(base_url)}&{'%26'.join(pairs)}"
 
 
