@@ -39,6 +39,9 @@ def atomic(state: FakeSap) -> Iterator[None]:
         yield
     except BaseException:
         state.docs = saved["docs"]
+        for entity_set, rows in state.docs.items():  # the copies as compact as the originals
+            for doc in rows.values():
+                state.store.compact(entity_set, doc)
         state.gross = saved["gross"]
         state.next_entry = saved["next_entry"]
         state.next_num = saved["next_num"]

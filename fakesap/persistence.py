@@ -76,8 +76,22 @@ def _decimal_hook(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def loads(text: str) -> Any:
-    return json.loads(text, object_hook=_decimal_hook)
+def loads(text: str, shared: dict[str, str] | None = None) -> Any:
+    """A stored document or row; with ``shared``, equal strings (property names, codes,
+    statuses, dates) become one object across every call that passes the same dict, as
+    they are in the running emulator, instead of one copy per document."""
+    if shared is None:
+        return json.loads(text, object_hook=_decimal_hook)
+
+    def hook(obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if value.__class__ is str:
+                value = Decimal(value) if key in DECIMAL_FIELDS else shared.setdefault(value, value)
+            out[shared.setdefault(key, key)] = value
+        return out
+
+    return json.loads(text, object_hook=hook)
 
 
 @dataclass
@@ -130,10 +144,14 @@ class SqlitePersistence:
 
     def load(self) -> Snapshot:
         docs: dict[str, dict[int, tuple[dict[str, Any], frozenset[int]]]] = {}
+        shared: dict[str, str] = {}  # for this load only
         for es, entry, body, gross in self.conn.execute(
             "SELECT entity_set, doc_entry, body, gross FROM documents ORDER BY entity_set, doc_entry"
         ):
-            docs.setdefault(es, {})[int(entry)] = (loads(body), frozenset(json.loads(gross)))
+            docs.setdefault(es, {})[int(entry)] = (
+                loads(body, shared),
+                frozenset(json.loads(gross)),
+            )
         truth = [
             TruthRow(
                 es,
@@ -155,7 +173,7 @@ class SqlitePersistence:
         }
         master: dict[str, dict[str, dict[str, Any]]] = {}
         for es, key, body in self.conn.execute("SELECT entity_set, key, body FROM master"):
-            master.setdefault(es, {})[key] = loads(body)
+            master.setdefault(es, {})[key] = loads(body, shared)
         return Snapshot(docs, truth, counters, master)
 
     def commit(

@@ -28,7 +28,7 @@ DECIMAL_MEMO_SIZE = 65_536
 #: CPython shares a class's key table for at most ~30 keys; wider rows stay plain dicts
 SHARED_KEYS_MAX = 28
 #: header amounts that often repeat (no discount, equal baskets)
-HEADER_AMOUNTS = ("DiscountPercent", "TotalDiscount", "VatSum", "DocTotal", "PaidToDate")
+HEADER_AMOUNTS = ("DocRate", "DiscountPercent", "TotalDiscount", "VatSum", "DocTotal", "PaidToDate")
 #: the collection properties of documents and payments, whose rows are kept compact
 COLLECTIONS = ("DocumentLines", "DocumentAdditionalExpenses", "PaymentInvoices")
 

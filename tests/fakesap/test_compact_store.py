@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from fakesap.backend import FakeSap
 from fakesap.config import FakeSapConfig
 from fakesap.documents.compact import DocumentStore
+from fakesap.persistence import loads
 from fakesap.truth import BodyArchive, TruthRecord
 
 from .sl_client import order
@@ -160,3 +162,44 @@ def test_backend_creates_keep_documents_and_requests_exactly() -> None:
     line1: dict[str, Any] = docs[1]["DocumentLines"][0]
     assert line0 == {**line1, "DocEntry": 1}
     assert line0["LineTotal"] is line1["LineTotal"]  # equal amounts are one object
+
+
+def test_restored_documents_share_names_and_values_and_read_the_same(tmp_path: Path) -> None:
+    path = str(tmp_path / "sap.sqlite")
+    state = FakeSap(FakeSapConfig(uniqueness_guard_udf="U_IdemKey", persist_path=path))
+    for n in (1, 2):
+        raw = json.dumps(order(n)).encode()
+        request = {"method": "POST", "path": "/b1s/v1/Orders", "body": raw, "id": f"r{n}"}
+        state.create_document_now("Orders", json.loads(raw), request=request)
+    before = [json.dumps(state.docs["Orders"][n], default=str) for n in (1, 2)]
+    state.close()
+    again = FakeSap(FakeSapConfig(uniqueness_guard_udf="U_IdemKey", persist_path=path))
+    one, two = again.docs["Orders"][1], again.docs["Orders"][2]
+    assert [json.dumps(d, default=str) for d in (one, two)] == before
+    assert one["DocumentStatus"] is two["DocumentStatus"]
+    assert next(k for k in one if k == "CardCode") is next(k for k in two if k == "CardCode")
+    assert one["DocumentLines"][0]["LineTotal"] is two["DocumentLines"][0]["LineTotal"]
+    assert again.truth[1].request == {
+        "method": "POST",
+        "path": "/b1s/v1/Orders",
+        "body": json.dumps(order(2)).encode(),
+        "id": "r2",
+    }
+    again.close()
+
+
+def test_loads_with_shared_strings_reads_the_same_values() -> None:
+    text = json.dumps(
+        {"DocTotal": "12.30", "Comments": "12.30", "DocumentLines": [{"LineTotal": "1.0"}]}
+    )
+    shared: dict[str, str] = {}
+    assert (
+        loads(text, shared)
+        == loads(text)
+        == {
+            "DocTotal": Decimal("12.30"),
+            "Comments": "12.30",
+            "DocumentLines": [{"LineTotal": Decimal("1.0")}],
+        }
+    )
+    assert str(loads(text, shared)["DocumentLines"][0]["LineTotal"]) == "1.0"
