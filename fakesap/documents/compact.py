@@ -25,7 +25,8 @@ from typing import Any
 
 #: at most this many distinct amounts kept in the memo (then new ones are not shared)
 DECIMAL_MEMO_SIZE = 65_536
-#: CPython shares a class's key table for at most ~30 keys; wider rows stay plain dicts
+#: CPython 3.11 shares a class's key table for fewer than 30 keys; wider rows stay plain
+#: dicts (sharing would only be given up on the first key past the limit)
 SHARED_KEYS_MAX = 28
 #: header amounts that often repeat (no discount, equal baskets)
 HEADER_AMOUNTS = ("DocRate", "DiscountPercent", "TotalDiscount", "VatSum", "DocTotal", "PaidToDate")
@@ -97,9 +98,8 @@ class DocumentStore:
         for name in COLLECTIONS:
             rows = doc.get(name)
             if rows:
-                kept = rows[
-                    :
-                ]  # a slice is allocated to its exact length, unlike a list built by appends
+                # a slice has exactly its length; a list built by appends has spare room
+                kept = rows[:]
                 for i, r in enumerate(kept):
                     if r.__class__ is dict:
                         kept[i] = row(entity_set, name, r)
