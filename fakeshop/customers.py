@@ -125,8 +125,8 @@ class CustomerBook:
         self.state = state
 
     def by_email(self, email: str) -> dict[str, Any] | None:
-        low = email.lower()
-        return next((c for c in self.state.customers.values() if c["email"].lower() == low), None)
+        """The first account with this e-mail, case-insensitively (``email_exists``)."""
+        return self.state.customer_index.by_email(self.state.customers, email)
 
     def create(self, data: dict[str, Any]) -> dict[str, Any]:
         """``POST customers``: e-mail required and unique; username derived when absent."""
@@ -140,7 +140,7 @@ class CustomerBook:
             raise invalid_param(email="Invalid email address.")
         if self.by_email(email) is not None:
             raise WooError("email_exists")
-        taken = {c["username"] for c in state.customers.values()}
+        taken = state.customer_index.usernames(state.customers)
         username = _string(data, "username")
         if username and username in taken:
             raise WooError("username_exists")
@@ -160,6 +160,7 @@ class CustomerBook:
         )
         _meta(state, res, data)
         state.customers[cid] = res
+        state.customer_index.added(state.customers, res)
         state.emit_resource("customer.created", cid, res, "rest")  # woocommerce_new_customer
         return res
 
@@ -188,6 +189,8 @@ class CustomerBook:
                 sent = data[key] if isinstance(data[key], dict) else {}
                 changes[key] = {f: given[f] if f in sent else res[key][f] for f in fields}
         res.update(changes)
+        if "email" in changes:
+            self.state.customer_index.invalidate()
         _meta(self.state, res, data)
         res.update(self.state.dates("date_modified", self.state.now()))
         self.state.emit_resource("customer.updated", cid, res, "rest")  # profile_update
@@ -271,7 +274,7 @@ def register_guest(state: ShopState, billing: dict[str, Any], shipping: dict[str
     email = str(billing.get("email", ""))
     if not is_email(email) or CustomerBook(state).by_email(email) is not None:
         return 0
-    taken = {c["username"] for c in state.customers.values()}
+    taken = state.customer_index.usernames(state.customers)
     cid = state.next_user_id()
     state.customers[cid] = customer_resource(
         cid,
@@ -283,6 +286,7 @@ def register_guest(state: ShopState, billing: dict[str, Any], shipping: dict[str
         billing,
         shipping,
     )
+    state.customer_index.added(state.customers, state.customers[cid])
     # checkout registration: user_register / woocommerce_created_customer
     state.emit_resource("customer.created", cid, state.customers[cid], "generator")
     return cid

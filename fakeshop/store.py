@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from fakeshop.config import ApiKey, ShopConfig
+from fakeshop.customer_index import CustomerIndex
 from fakeshop.customers import seed_customers
 from fakeshop.errors import WooError
 from fakeshop.nonces import NonceCache
@@ -150,6 +151,8 @@ class ShopState:
             self.catalog, self.dates("date_created", self.now())
         )
         self._user_id = max(self.customers, default=1)
+        #: e-mail and username look-ups over ``customers`` (follows it, see the module)
+        self.customer_index = CustomerIndex()
         self._builder: OrderGenerator | None = None
 
     @property
