@@ -48,8 +48,9 @@ def _stop_spy(spy: subprocess.Popen[bytes] | None) -> None:
 def run(
     kind: str, workdir: Path, count: int, rate: float, seconds: float, spy: Path | None
 ) -> None:
-    st = ProcStack(workdir / kind).start()
+    st = ProcStack(workdir / kind)
     try:
+        st.start()
         pids = {name: proc.pid for name, proc in st.procs.items()}
         prof = _spy(pids["fakeshop"], spy / f"{kind}.txt" if spy else None)
         time.sleep(0.5 if prof else 0)
