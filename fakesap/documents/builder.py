@@ -77,8 +77,14 @@ class BuildContext:
     valid_dates: dict[str, str] = field(default_factory=dict)
     #: one shared str per VAT group and warehouse code (documents keep these, not copies)
     codes: dict[str, str] = field(default_factory=dict)
+    #: the UDF names in the order documents list them (sorted: a set's iteration order
+    #: changes with the process's hash seed, and the wire format must not)
+    header_udf_order: tuple[str, ...] = field(init=False)
+    line_udf_order: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.header_udf_order = tuple(sorted(self.header_udfs))
+        self.line_udf_order = tuple(sorted(self.line_udfs))
         for code in (*self.md.vat_rates, *self.md.warehouses):
             self.codes.setdefault(code, code)
 
@@ -387,7 +393,7 @@ class LineBuilder:
             for name, value in raw.items():
                 if name in LINE_PASSTHROUGH:
                     wire[intern(name)] = value
-            for name in udfs:
+            for name in ctx.line_udf_order:
                 wire[name] = raw.get(name)
         return wire, amounts, take
 
@@ -557,7 +563,7 @@ def prepare_document(body: Any, ctx: BuildContext) -> PreparedDocument:
         doc["DocDueDate"] = doc["DocDate"]
     if doc["TaxDate"] is None:
         doc["TaxDate"] = doc["DocDate"]
-    for name in ctx.header_udfs:
+    for name in ctx.header_udf_order:
         doc.setdefault(name, None)
     header_discount = _percent(body, "DiscountPercent")
 

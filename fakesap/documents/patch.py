@@ -57,7 +57,7 @@ def _input_form(line: dict[str, Any], gross: bool, line_udfs: frozenset[str]) ->
         out["PriceAfterVAT"] = line["PriceAfterVAT"]
     else:
         out["UnitPrice"] = line["UnitPrice"]
-    for name in (*LINE_PASSTHROUGH, *line_udfs):
+    for name in (*LINE_PASSTHROUGH, *sorted(line_udfs)):
         if name in line:
             out[name] = line[name]
     return out

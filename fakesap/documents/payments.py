@@ -127,7 +127,7 @@ def prepare_payment(body: Any, ctx: BuildContext) -> PreparedPayment:
     doc["PaymentInvoices"] = lines
     doc["DocTotal"] = total
     doc["Cancelled"] = "tNO"
-    for name in ctx.header_udfs:
+    for name in ctx.header_udf_order:
         udf_value = body.get(name)
         if udf_value is not None and not isinstance(udf_value, str | int | float | Decimal):
             raise invalid(name, udf_value)
