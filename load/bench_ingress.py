@@ -275,11 +275,12 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """user+system CPU time of the process so far (from /proc)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _stat_cpu(f"/proc/{self.proc.pid}/stat")
+
+    def loop_cpu_seconds(self) -> float:
+        """The same for the main thread alone (the event loop: HTTP, handlers, hand-offs);
+        the rest is the process's other threads (e.g. the SQLite writer)."""
+        return _stat_cpu(f"/proc/{self.proc.pid}/task/{self.proc.pid}/stat")
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, so only what was committed survives."""
@@ -687,17 +688,33 @@ async def _drop_schema(schema: str) -> None:
 
 # --------------------------------------------------------------------------------------
 # the benchmark
+def _stat_cpu(path: str) -> float:
+    """utime+stime (seconds) from a /proc ``stat`` file; 0 when it is gone."""
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --------------------------------------------------------------------------------------
 @dataclass
 class Run:
     load: Load
     server_cpu_s: float
     durability: Durability | None = None
+    #: of ``server_cpu_s``, the main thread's (the event loop)
+    loop_cpu_s: float = 0.0
 
     @property
     def cpu_us_per_request(self) -> float:
         """Server CPU per answered request: steadier than req/s on a busy machine."""
         return self.server_cpu_s / self.load.requests * 1e6 if self.load.requests else 0.0
+
+    @property
+    def loop_us_per_request(self) -> float:
+        """The event loop thread's share of ``cpu_us_per_request``."""
+        return self.loop_cpu_s / self.load.requests * 1e6 if self.load.requests else 0.0
 
 
 @dataclass
@@ -727,9 +744,9 @@ def measure(target: str, corpus: Corpus, opts: Options) -> Run:
             else (lambda kind, s: run_aiohttp(server.url, corpus, kind, s, opts.concurrency))
         )
         warm = drive("warm", opts.warmup) if opts.warmup > 0 else None
-        cpu0 = server.cpu_seconds()
+        cpu0, loop0 = server.cpu_seconds(), server.loop_cpu_seconds()
         load = drive("main", opts.seconds)
-        cpu = server.cpu_seconds() - cpu0
+        cpu, loop_cpu = server.cpu_seconds() - cpu0, server.loop_cpu_seconds() - loop0
         server.kill()
         if warm is not None:
             load.acked |= warm.acked  # warm-up acks must be durable too
@@ -738,7 +755,7 @@ def measure(target: str, corpus: Corpus, opts: Options) -> Run:
             durability = asyncio.run(_check_bridge(server.store, load.acked))
         elif target == "naive":
             durability = _check_naive(server.store, load.acked)
-        return Run(load, cpu, durability)
+        return Run(load, cpu, durability, loop_cpu)
     finally:
         server.kill()
         if server.schema:
@@ -756,7 +773,8 @@ def fmt_run(target: str, i: int, run: Run) -> str:
     text = (
         f"  {target:<6} #{i}: {ld.rps:8.0f} req/s  p50 {ld.p50_ms:6.1f} ms  "
         f"p99 {ld.p99_ms:6.1f} ms  non-200 {ld.non200}  errors {ld.errors}  "
-        f"server CPU {busy:3.0f}% ({run.cpu_us_per_request:4.0f} µs/req)  client CPU {client:3.0f}%"
+        f"server CPU {busy:3.0f}% ({run.cpu_us_per_request:4.0f} µs/req, "
+        f"loop {run.loop_us_per_request:4.0f})  client CPU {client:3.0f}%"
     )
     if ld.statuses:
         text += f"  statuses {ld.statuses}"
@@ -894,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p50 = statistics.median(r.load.p50_ms for r in runs)
         p99 = statistics.median(r.load.p99_ms for r in runs)
         cpu = statistics.median(r.cpu_us_per_request for r in runs)
+        loop_cpu = statistics.median(r.loop_us_per_request for r in runs)
         non200 = sum(r.load.non200 for r in runs)
         errors = sum(r.load.errors for r in runs)
         missing = sum(r.durability.missing for r in runs if r.durability is not None)
@@ -904,7 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(
             f"  {target:<6} {rps:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-            f"{cpu:4.0f} µs CPU/req  non-200 {non200}  errors {errors}{durable}"
+            f"{cpu:4.0f} µs CPU/req (loop {loop_cpu:4.0f})  non-200 {non200}  errors {errors}{durable}"
         )
     print_ratios(opts.runs)
     load1, load5, _ = os.getloadavg()

@@ -37,6 +37,11 @@ class Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def tracked(self) -> int:
+        """Requests in the queue: running, or finished behind an older one still running."""
+        return len(self._running)
+
     async def run(self, aw: Awaitable[T]) -> T:
         task = asyncio.current_task()
         if task is None:
@@ -58,6 +63,9 @@ class Deadlines:
             raise
         finally:
             entry.done = True
+            running = self._running
+            while running and running[0].done:  # requests mostly end in the order they
+                running.popleft()  # started: the queue stays about as long as in flight
 
     def _sweep(self) -> None:
         """Drop finished requests from the front, cancel the overdue, wait for the next."""

@@ -73,3 +73,15 @@ async def test_many_requests_each_finish_or_time_out_on_their_own_bound() -> Non
             assert isinstance(r, TimeoutError)
         else:
             assert r == str(i)
+
+
+async def test_finished_requests_leave_the_queue_at_once() -> None:
+    deadlines = Deadlines(30.0)
+    slow = asyncio.create_task(deadlines.run(_after(0.2, "slow")))
+    await asyncio.sleep(0)
+    await asyncio.gather(*(deadlines.run(_after(0.001, str(i))) for i in range(50)))
+    assert deadlines.tracked == 51  # finished behind the slow one, which is still running
+    assert await slow == "slow"
+    assert deadlines.tracked == 0
+    await asyncio.gather(*(deadlines.run(_after(0.001, str(i))) for i in range(50)))
+    assert deadlines.tracked == 0
