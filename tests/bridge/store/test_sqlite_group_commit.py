@@ -45,9 +45,11 @@ async def test_concurrent_writes_share_a_transaction_and_fail_alone(tmp_path: Pa
         commits: list[int] = []
         real = store._writer[1]
 
-        def traced(conn: sqlite3.Connection, batch: list[p.Program]) -> list[tuple[bool, Any]]:
+        def traced(
+            conn: sqlite3.Connection, batch: list[p.Program], **kw: Any
+        ) -> list[tuple[bool, Any]] | None:
             commits.append(len(batch))
-            return _run_batch(conn, batch)
+            return _run_batch(conn, batch, **kw)
 
         import bridge.store.sqlite as mod
 
