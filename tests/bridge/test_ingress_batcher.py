@@ -51,3 +51,21 @@ async def test_a_failed_commit_fails_every_request_in_it() -> None:
     assert all(isinstance(o, RuntimeError) for o in outcomes)
     with pytest.raises(RuntimeError):
         await committer.submit(3)  # the committer still works after a failed batch
+
+
+async def test_a_lone_request_commits_at_once_and_concurrency_brings_the_window_back() -> None:
+    rec = Recorder()
+    committer: GroupCommitter[int, int] = GroupCommitter(rec, window_s=30.0, max_items=64)
+    # one at a time (a steady trickle): no window is waited, whatever its length
+    for i in (1, 2, 3):
+        assert await asyncio.wait_for(committer.submit(i), timeout=5.0) == i * 10
+    assert rec.batches == [[1], [2], [3]]
+    # two at once form a batch; after it, the window is waited again (closed by a full batch)
+    assert await asyncio.gather(committer.submit(4), committer.submit(5)) == [40, 50]
+    committer.max_items = 3
+    late = [asyncio.create_task(committer.submit(i)) for i in (6, 7)]
+    await asyncio.sleep(0.05)
+    assert not any(t.done() for t in late)  # waiting in the window for more
+    assert await asyncio.wait_for(committer.submit(8), timeout=5.0) == 80
+    assert [await t for t in late] == [60, 70]
+    assert rec.batches[-2:] == [[4, 5], [6, 7, 8]]
