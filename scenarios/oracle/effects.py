@@ -67,8 +67,9 @@ def refunds_credited(h: Histories, c: Contract) -> list[Violation]:
     """Every refund of an invoiced order is reversed by a credit note carrying its key."""
     credit_keys = set(h.docs_by_field("CreditNotes", c.key_field))
     out: list[Violation] = []
+    orders = h.orders_by_id()
     for oid in sorted(_invoiced_orders(h, c)):
-        rec = h.orders_by_id().get(oid) or {}
+        rec = orders.get(oid) or {}
         for refund in rec.get("refunds") or []:
             rid = refund.get("id")
             key = c.refund_key(oid, rid)

@@ -118,8 +118,9 @@ def standing_not_cancelled(h: Histories, c: Contract) -> list[Violation]:
     """A shop order that still stands is not cancelled in SAP (a cancel applied to the wrong
     order, or applied although the shop never cancelled)."""
     out: list[Violation] = []
+    orders = h.orders_by_id()
     for oid, docs in sorted(h.sap_orders_by_order(c).items()):
-        rec = h.orders_by_id().get(oid)
+        rec = orders.get(oid)
         if rec is None or order_need_for(rec, c) is not Need.SYNC:
             continue
         if docs and all(is_cancelled(d) for d in docs):
