@@ -22,12 +22,14 @@ async def test_requests_within_the_bound_return_and_overdue_ones_time_out() -> N
     fast = asyncio.create_task(deadlines.run(_after(0.01, "fast")))
     slow = asyncio.create_task(deadlines.run(_after(30, "slow")))
     await asyncio.sleep(0.05)
+    later_started = loop.time()
     later = asyncio.create_task(deadlines.run(_after(30, "later")))  # due 0.05 s after slow
     assert await fast == "fast"
     with pytest.raises(TimeoutError):
         await slow
     assert 0.15 < loop.time() - started < 2.0
-    assert not later.done()  # its own bound has not passed yet
+    if loop.time() < later_started + 0.15:  # (a loaded machine may have passed it already)
+        assert not later.done()  # its own bound has not passed yet
     with pytest.raises(TimeoutError):
         await later
     assert await deadlines.run(_after(0.01, "again")) == "again"  # the timer re-arms
