@@ -330,7 +330,12 @@ async def settle(
         started = time.monotonic()
         complete = await stack.wait_quiescent(n, timeout_s=remaining, quiet_s=e.quiet_s)
         if complete:
-            return True, time.monotonic()
+            if accounted(await stack.histories(), c):
+                return True, time.monotonic()
+            # every order acknowledged, yet one is not where the policy wants it (an
+            # ended order still open in SAP: its cancel webhook was lost): give the
+            # bridge's reconciler its quiet periods, as for unaccounted orders below
+            await asyncio.sleep(e.quiet_s)
         if time.monotonic() >= deadline - 0.1:
             return False, time.monotonic()
         if accounted(await stack.histories(), c):
