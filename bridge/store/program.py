@@ -703,13 +703,10 @@ def mark_done(
     n = yield Query(sql.MARK_DONE, (idem_key, docentry, docnum, now))
     _require_ledger(n, idem_key)
     yield from enqueue_events(events, now)
-    rows = yield Query(
-        f"SELECT {sql.LEDGER_COLUMNS} FROM sync_ledger WHERE order_id = "
-        "(SELECT order_id FROM sync_ledger WHERE idem_key = $1) ORDER BY created_at, idem_key",
-        (idem_key,),
-        "all",
+    # the order's whole ledger as this transaction leaves it (the key names the order)
+    return (
+        yield from _order_ledger("(SELECT order_id FROM sync_ledger WHERE idem_key = $1)", idem_key)
     )
-    return [to_ledger(r) for r in rows]
 
 
 def mark_status(lease: Lease | None, idem_key: str, status: str, error: str, now: float) -> Program:
@@ -724,14 +721,19 @@ def get_ledger(idem_key: str) -> Program:
     return None if r is None else to_ledger(r)
 
 
-def ledger_for_order(order_id: int) -> Program:
+def _order_ledger(order: str, arg: Any) -> Program:
+    """One order's ledger rows, oldest first; ``order`` is the SQL naming its id."""
     rows = yield Query(
-        f"SELECT {sql.LEDGER_COLUMNS} FROM sync_ledger WHERE order_id = $1 "
+        f"SELECT {sql.LEDGER_COLUMNS} FROM sync_ledger WHERE order_id = {order} "
         "ORDER BY created_at, idem_key",
-        (order_id,),
+        (arg,),
         "all",
     )
     return [to_ledger(r) for r in rows]
+
+
+def ledger_for_order(order_id: int) -> Program:
+    return (yield from _order_ledger("$1", order_id))
 
 
 # -- audit and outbox ----------------------------------------------------------------------
