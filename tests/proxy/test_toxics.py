@@ -149,7 +149,8 @@ async def test_toxicity_is_rerolled_when_a_toxic_is_updated(
     await client.add_toxic("tox", "latency", toxicity=0.0, latency=300)
     assert await round_trip(reader, writer) < 0.2
     await client.update_toxic("tox", "latency_downstream", toxicity=1.0)
-    assert await round_trip(reader, writer) >= 0.3
+    # the loop's timer may fire a clock tick before time.monotonic() says 300 ms (as above)
+    assert await round_trip(reader, writer) >= 0.28
     writer.close()
 
 
@@ -247,7 +248,7 @@ async def test_disable_in_pipeline_mode_drops_live_connection(
     proxy = await client.get("pd")
     host, port = proxy["listen"].rsplit(":", 1)
     r2, w2 = await asyncio.open_connection(host, int(port))
-    assert await round_trip(r2, w2) >= 0.6
+    assert await round_trip(r2, w2) >= 0.58  # 600 ms, less a clock tick (see above)
     w2.close()
 
 
